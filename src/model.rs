@@ -1,0 +1,133 @@
+//! The typed vocabulary every other module speaks: a build step, its status and kind, and the
+//! CodeBuild events found next to the Docker output.
+//!
+//! It exists so the parser, the analysis and the renderers agree on one shape without depending
+//! on each other. Serialized field names here are the `steps` output contract (DESIGN.md): add
+//! fields, never rename.
+
+use serde::Serialize;
+
+/// How a step ended. Ordered from the most to the least decisive evidence a log can give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    /// Served from the build cache (`#N CACHED`, `---> Using cache`).
+    Cached,
+    /// Ran to completion (`#N DONE 1.2s`, or a legacy step that produced a layer).
+    Rebuilt,
+    /// Failed (`#N ERROR`, or the legacy builder's failure message).
+    Error,
+    /// Stopped because the build was canceled (`#N CANCELED`).
+    Canceled,
+    /// The log ends before the step does.
+    Unfinished,
+}
+
+impl StepStatus {
+    pub const ALL: [StepStatus; 5] = [
+        StepStatus::Cached,
+        StepStatus::Rebuilt,
+        StepStatus::Error,
+        StepStatus::Canceled,
+        StepStatus::Unfinished,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Cached => "cached",
+            StepStatus::Rebuilt => "rebuilt",
+            StepStatus::Error => "error",
+            StepStatus::Canceled => "canceled",
+            StepStatus::Unfinished => "unfinished",
+        }
+    }
+}
+
+/// What a step is, judged from its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// A Dockerfile instruction: `[stage i/n] RUN ...`, `[i/n] COPY ...`, or any legacy step.
+    Dockerfile,
+    /// BuildKit bookkeeping: `[internal] ...`, `[auth] ...`, `resolve image config ...`.
+    Internal,
+    /// `importing cache manifest from ...`.
+    CacheImport,
+    /// `exporting cache ...`, `exporting to GitHub Actions Cache`.
+    CacheExport,
+    /// `exporting to image`, `exporting to docker image format`, `pushing ...`.
+    Export,
+    /// Anything else (e.g. a bare `FROM image` source of `COPY --from`).
+    Other,
+}
+
+impl StepKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepKind::Dockerfile => "dockerfile",
+            StepKind::Internal => "internal",
+            StepKind::CacheImport => "cache-import",
+            StepKind::CacheExport => "cache-export",
+            StepKind::Export => "export",
+            StepKind::Other => "other",
+        }
+    }
+}
+
+/// One build step of one `docker build` run (an invocation) — a BuildKit vertex `#N` or a
+/// legacy-builder `Step i/n`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Step {
+    /// 1-based number of the docker build run within the log.
+    pub invocation: u32,
+    /// BuildKit vertex number; `None` for legacy-builder steps.
+    pub vertex: Option<u32>,
+    /// `#8` for BuildKit, `Step 3/8` (or `Step 3`) for the legacy builder.
+    pub step: String,
+    /// The header text without `#N ` and surrounding whitespace.
+    pub name: String,
+    /// `builder` in `[builder 4/8] RUN ...`.
+    pub stage: Option<String>,
+    /// `4` in `[builder 4/8]` or `Step 4/8`.
+    pub index: Option<u32>,
+    /// `8` in `[builder 4/8]` or `Step 4/8`.
+    pub total: Option<u32>,
+    /// The Dockerfile instruction keyword, upper-cased (`RUN`, `COPY`, ...).
+    pub instruction: Option<String>,
+    pub kind: StepKind,
+    pub status: StepStatus,
+    /// Seconds, from the last `DONE` line (BuildKit) or from event timestamps (legacy builder
+    /// read from CloudWatch events); `None` where the log gives none.
+    pub duration_s: Option<f64>,
+    /// 1-based line number of the step's first header line.
+    pub line: u64,
+    /// The error text of a failed step, when the log gives one.
+    pub error: Option<String>,
+}
+
+impl Step {
+    /// The ratio denominators in DESIGN.md count Dockerfile steps other than `FROM`.
+    pub fn is_cacheable_instruction(&self) -> bool {
+        self.kind == StepKind::Dockerfile && self.instruction.as_deref() != Some("FROM")
+    }
+}
+
+/// A CodeBuild phase transition from a `[Container]` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PhaseEvent {
+    /// `INSTALL`, `PRE_BUILD`, `BUILD`, `POST_BUILD`, ...
+    pub phase: String,
+    /// `STARTED` for `Entering phase X`; `SUCCEEDED`, `FAILED`, ... for `Phase complete`.
+    pub state: String,
+    /// Milliseconds since the Unix epoch (UTC, as CodeBuild writes it).
+    pub at_ms: i64,
+    pub line: u64,
+}
+
+/// A `[Container] ... Running command X` line: the buildspec command CodeBuild ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommandEvent {
+    pub command: String,
+    pub at_ms: i64,
+    pub line: u64,
+}

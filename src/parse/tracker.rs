@@ -1,0 +1,498 @@
+//! State across lines: which steps exist in the current docker build run, how each ended, and
+//! where one run stops and the next begins.
+//!
+//! A step's final record is released when its run (invocation) closes — at the next run's first
+//! sign (`#0 building with`, a `docker build` command line, `Sending build context`, a restarted
+//! legacy `Step 1/n`) or at the end of the input — because BuildKit may still revise a finished
+//! vertex (a second `DONE`, `CACHED` after pulling layers) and steps are reported in header
+//! order. [`Event::StepEnded`] announces each ending the moment it is seen, for live consumers.
+//! A run whose steps repeat the previous run's exactly is the same output printed twice and is
+//! dropped.
+
+use std::collections::HashMap;
+
+use super::line::{self, Body, Container, Detail, Line, TtyMark};
+use super::rawjson;
+use crate::model::{CommandEvent, PhaseEvent, Step, StepKind, StepStatus};
+
+/// Something the parser found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A step's final record, in header order within its invocation.
+    Step(Step),
+    /// A step just reached an ending. Provisional: its final record may still change.
+    StepEnded {
+        invocation: u32,
+        step: String,
+        status: StepStatus,
+    },
+    /// A CodeBuild phase started or completed.
+    Phase(PhaseEvent),
+    /// CodeBuild ran a buildspec command.
+    Command(CommandEvent),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Plain,
+    Tty,
+    RawJson,
+    Legacy,
+}
+
+#[derive(Debug)]
+struct StepState {
+    origin: Origin,
+    vertex: Option<u32>,
+    id: String,
+    name: String,
+    line: u64,
+    cached: bool,
+    done: Option<f64>,
+    completed: bool,
+    error: Option<String>,
+    canceled: bool,
+    // Legacy builder only.
+    index: Option<u32>,
+    total: Option<u32>,
+    output: bool,
+    start_ms: Option<i64>,
+    end_ms: Option<i64>,
+    announced: bool,
+}
+
+impl StepState {
+    fn new(origin: Origin, vertex: Option<u32>, id: String, name: String, line: u64) -> Self {
+        StepState {
+            origin,
+            vertex,
+            id,
+            name,
+            line,
+            cached: false,
+            done: None,
+            completed: false,
+            error: None,
+            canceled: false,
+            index: None,
+            total: None,
+            output: false,
+            start_ms: None,
+            end_ms: None,
+            announced: false,
+        }
+    }
+
+    fn status(&self, is_last: bool) -> StepStatus {
+        if self.origin == Origin::Legacy {
+            return if self.cached {
+                StepStatus::Cached
+            } else if self.error.is_some() {
+                StepStatus::Error
+            } else if is_last && !self.output {
+                StepStatus::Unfinished
+            } else {
+                StepStatus::Rebuilt
+            };
+        }
+        if self.cached {
+            StepStatus::Cached
+        } else if self.done.is_some() || self.completed {
+            StepStatus::Rebuilt
+        } else if self.error.is_some() {
+            StepStatus::Error
+        } else if self.canceled {
+            StepStatus::Canceled
+        } else {
+            StepStatus::Unfinished
+        }
+    }
+
+    fn duration(&self) -> Option<f64> {
+        match self.origin {
+            Origin::Legacy => match (self.start_ms, self.end_ms) {
+                (Some(s), Some(e)) if e >= s => Some((e - s) as f64 / 1000.0),
+                _ => None,
+            },
+            _ => self.done,
+        }
+    }
+
+    fn to_step(&self, invocation: u32, is_last: bool) -> Step {
+        let status = self.status(is_last);
+        let (stage, index, total, instruction, kind) = if self.origin == Origin::Legacy {
+            let instr = self
+                .name
+                .split([' ', '\t'])
+                .next()
+                .filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphabetic()))
+                .map(str::to_ascii_uppercase);
+            (None, self.index, self.total, instr, StepKind::Dockerfile)
+        } else {
+            match line::dockerfile_name(&self.name) {
+                Some((stage, i, n, instr)) => (
+                    stage.map(str::to_string),
+                    Some(i),
+                    Some(n),
+                    Some(instr.to_ascii_uppercase()),
+                    StepKind::Dockerfile,
+                ),
+                None => (None, None, None, None, kind_of(&self.name)),
+            }
+        };
+        Step {
+            invocation,
+            vertex: self.vertex,
+            step: self.id.clone(),
+            name: self.name.clone(),
+            stage,
+            index,
+            total,
+            instruction,
+            kind,
+            status,
+            duration_s: self.duration(),
+            line: self.line,
+            error: self.error.clone().filter(|e| !e.is_empty()),
+        }
+    }
+}
+
+/// The kind of a non-Dockerfile BuildKit vertex, from its name.
+fn kind_of(name: &str) -> StepKind {
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("[internal]")
+        || lower.starts_with("[auth]")
+        || lower.starts_with("resolve image config")
+        || lower.starts_with("load metadata")
+    {
+        StepKind::Internal
+    } else if lower.starts_with("importing cache") {
+        StepKind::CacheImport
+    } else if lower.starts_with("exporting") && lower.contains("cache") {
+        StepKind::CacheExport
+    } else if lower.starts_with("exporting")
+        || lower.starts_with("pushing")
+        || lower.starts_with("naming to")
+        || lower.starts_with("sending tarball")
+    {
+        StepKind::Export
+    } else {
+        StepKind::Other
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Tracker {
+    /// Number of the open invocation (1-based).
+    invocation: u32,
+    steps: Vec<StepState>,
+    by_vertex: HashMap<u32, usize>,
+    by_key: HashMap<Vec<u8>, usize>,
+    legacy_open: Option<usize>,
+    trigger_steps_left: u32,
+    tty_finished: bool,
+    previous: Vec<Step>,
+    /// Timestamp of the current line's CloudWatch event, when the source has one.
+    event_ms: Option<i64>,
+    events: Vec<Event>,
+    ansi_buf: Vec<u8>,
+}
+
+impl Tracker {
+    pub fn new() -> Self {
+        Tracker {
+            invocation: 1,
+            ..Default::default()
+        }
+    }
+
+    pub fn set_event_time(&mut self, ms: Option<i64>) {
+        self.event_ms = ms;
+    }
+
+    pub fn take_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.events.drain(..)
+    }
+
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    pub fn invocations(&self) -> u32 {
+        self.invocation - 1
+    }
+
+    /// One complete line.
+    pub fn line(&mut self, line_no: u64, raw: &[u8]) {
+        let l = line::classify(raw);
+        if l == Line::Text && memchr::memchr(0x1b, raw).is_some() {
+            let mut buf = std::mem::take(&mut self.ansi_buf);
+            buf.clear();
+            buf.extend_from_slice(raw);
+            let clean = line::strip_ansi(&buf);
+            self.apply(line_no, line::classify(&clean));
+            self.ansi_buf = buf;
+        } else {
+            self.apply(line_no, l);
+        }
+    }
+
+    /// Ends the input: closes the open invocation.
+    pub fn finish(&mut self) {
+        self.close_invocation();
+    }
+
+    fn apply(&mut self, line_no: u64, l: Line<'_>) {
+        match l {
+            Line::Blank => {}
+            Line::Vertex { id, body } => self.vertex(line_no, id, body),
+            Line::BuildingWith | Line::DockerCommand | Line::SendingContext => {
+                self.close_invocation()
+            }
+            Line::TtyFrame { finished } => {
+                if self.tty_finished && self.steps.iter().any(|s| s.origin == Origin::Tty) {
+                    self.close_invocation();
+                }
+                self.tty_finished = finished;
+            }
+            Line::TtyVertex { mark, name, secs } => self.tty_vertex(line_no, mark, name, secs),
+            Line::LegacyStep { index, total, name } => {
+                self.legacy_step(line_no, index, total, name)
+            }
+            Line::LegacyUsingCache => self.legacy_output(|s| s.cached = true),
+            Line::BuildTriggers(n) => {
+                self.trigger_steps_left = n;
+                self.legacy_output(|_| {});
+            }
+            Line::LegacySuccess => {
+                if let Some(i) = self.legacy_open {
+                    self.close_legacy_step(i, true);
+                    self.close_invocation();
+                }
+            }
+            Line::LegacyFailure(msg) => {
+                if let Some(i) = self.legacy_open {
+                    self.steps[i].error = Some(String::from_utf8_lossy(msg).into_owned());
+                    self.close_legacy_step(i, true);
+                    self.close_invocation();
+                }
+            }
+            Line::Container { at_ms, what } => self.container(line_no, at_ms, what),
+            Line::RawJson(json) => self.raw_json(line_no, json),
+            Line::Text => self.legacy_output(|_| {}),
+        }
+    }
+
+    fn vertex(&mut self, line_no: u64, id: u32, body: Body<'_>) {
+        let idx = match self.by_vertex.get(&id) {
+            Some(&i) => i,
+            None => {
+                let Body::Text(header) = body else {
+                    return; // output or an ending of a vertex whose header we never saw
+                };
+                let name = String::from_utf8_lossy(line::trim_end(header)).into_owned();
+                let st = StepState::new(Origin::Plain, Some(id), format!("#{id}"), name, line_no);
+                self.steps.push(st);
+                self.by_vertex.insert(id, self.steps.len() - 1);
+                return;
+            }
+        };
+        let s = &mut self.steps[idx];
+        match body {
+            Body::Output | Body::Ellipsis | Body::Text(_) => return,
+            Body::Done(secs) => s.done = Some(secs),
+            Body::Cached => s.cached = true,
+            Body::Error(msg) => s.error = Some(String::from_utf8_lossy(msg).into_owned()),
+            Body::Canceled => s.canceled = true,
+            Body::Detail(Detail::Completed) => s.completed = true,
+            Body::Detail(Detail::Duration(secs)) => {
+                s.completed = true;
+                s.done = Some((secs * 10.0).round() / 10.0);
+            }
+            Body::Detail(Detail::Cached) => s.cached = true,
+            Body::Detail(Detail::Error) => s.error = Some(String::new()),
+            Body::Detail(Detail::Other) => return,
+        }
+        self.announce(idx);
+    }
+
+    fn announce(&mut self, idx: usize) {
+        let s = &mut self.steps[idx];
+        if !s.announced {
+            s.announced = true;
+            let status = s.status(false);
+            let step = s.id.clone();
+            self.events.push(Event::StepEnded {
+                invocation: self.invocation,
+                step,
+                status,
+            });
+        }
+    }
+
+    fn keyed_step(&mut self, key: &[u8], origin: Origin, name: &str, line_no: u64) -> usize {
+        if let Some(&i) = self.by_key.get(key) {
+            return i;
+        }
+        let n = self.steps.iter().filter(|s| s.origin == origin).count() as u32 + 1;
+        let st = StepState::new(origin, Some(n), format!("#{n}"), name.to_string(), line_no);
+        self.steps.push(st);
+        self.by_key.insert(key.to_vec(), self.steps.len() - 1);
+        self.steps.len() - 1
+    }
+
+    fn tty_vertex(&mut self, line_no: u64, mark: TtyMark, name: &[u8], secs: Option<f64>) {
+        let text = String::from_utf8_lossy(name).into_owned();
+        let idx = self.keyed_step(name, Origin::Tty, &text, line_no);
+        let s = &mut self.steps[idx];
+        match mark {
+            TtyMark::Cached => s.cached = true,
+            TtyMark::Error => s.error = Some(String::new()),
+            TtyMark::Canceled => s.canceled = true,
+            TtyMark::None => match secs {
+                Some(v) => s.done = Some(v),
+                None => return,
+            },
+        }
+        self.announce(idx);
+    }
+
+    fn raw_json(&mut self, line_no: u64, json: &[u8]) {
+        let Some(updates) = rawjson::vertex_updates(json) else {
+            return self.legacy_output(|_| {});
+        };
+        for u in updates {
+            let idx = self.keyed_step(u.digest.as_bytes(), Origin::RawJson, &u.name, line_no);
+            let s = &mut self.steps[idx];
+            if s.name.is_empty() {
+                s.name = u.name;
+            }
+            s.cached |= u.cached;
+            match u.completed {
+                Some(Ok(secs)) if !u.cached => s.done = Some(secs),
+                Some(Err(e)) if e.contains("context canceled") => s.canceled = true,
+                Some(Err(e)) => s.error = Some(e),
+                _ if u.cached => {}
+                _ => continue,
+            }
+            self.announce(idx);
+        }
+    }
+
+    fn legacy_step(&mut self, line_no: u64, index: u32, total: Option<u32>, name: &[u8]) {
+        if let Some(open) = self.legacy_open {
+            if self.trigger_steps_left > 0 && self.steps[open].index == Some(index) {
+                // `Step 1 : COPY ...` printed for an ONBUILD trigger of the FROM step.
+                self.trigger_steps_left -= 1;
+                self.steps[open].output = true;
+                return;
+            }
+            self.trigger_steps_left = 0;
+            let restarted = self.steps[open].index.is_some_and(|i| index <= i);
+            self.close_legacy_step(open, true);
+            if restarted {
+                self.close_invocation();
+            }
+        } else if self.steps.iter().any(|s| s.origin == Origin::Legacy) {
+            self.close_invocation();
+        }
+        let name = String::from_utf8_lossy(line::trim_end(name)).into_owned();
+        let id = match total {
+            Some(n) => format!("Step {index}/{n}"),
+            None => format!("Step {index}"),
+        };
+        let mut st = StepState::new(Origin::Legacy, None, id, name, line_no);
+        st.index = Some(index);
+        st.total = total;
+        st.start_ms = self.event_ms;
+        st.end_ms = self.event_ms;
+        self.steps.push(st);
+        self.legacy_open = Some(self.steps.len() - 1);
+    }
+
+    /// A non-blank line while a legacy step is open is that step's output.
+    fn legacy_output(&mut self, f: impl FnOnce(&mut StepState)) {
+        if let Some(i) = self.legacy_open {
+            let s = &mut self.steps[i];
+            s.output = true;
+            if self.event_ms.is_some() {
+                s.end_ms = self.event_ms;
+            }
+            f(s);
+        }
+    }
+
+    /// `at_next_line`: the step ended where the current line (next header, result) begins.
+    fn close_legacy_step(&mut self, i: usize, at_next_line: bool) {
+        if at_next_line && self.event_ms.is_some() {
+            self.steps[i].end_ms = self.event_ms;
+        }
+        self.legacy_open = None;
+        self.announce(i);
+    }
+
+    fn container(&mut self, line_no: u64, at_ms: i64, what: Container<'_>) {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).trim().to_string();
+        match what {
+            Container::EnteringPhase(p) => self.events.push(Event::Phase(PhaseEvent {
+                phase: text(p),
+                state: "STARTED".into(),
+                at_ms,
+                line: line_no,
+            })),
+            Container::PhaseComplete { phase, state } => self.events.push(Event::Phase(PhaseEvent {
+                phase: text(phase),
+                state: text(state),
+                at_ms,
+                line: line_no,
+            })),
+            Container::RunningCommand(c) => {
+                if line::launches_docker_build(c) {
+                    self.close_invocation();
+                }
+                self.events.push(Event::Command(CommandEvent {
+                    command: text(c),
+                    at_ms,
+                    line: line_no,
+                }));
+            }
+            Container::Other => {}
+        }
+    }
+
+    fn close_invocation(&mut self) {
+        if let Some(i) = self.legacy_open {
+            self.close_legacy_step(i, false);
+        }
+        self.trigger_steps_left = 0;
+        self.tty_finished = false;
+        self.by_vertex.clear();
+        self.by_key.clear();
+        if self.steps.is_empty() {
+            return;
+        }
+        let n = self.steps.len();
+        let steps: Vec<Step> = self
+            .steps
+            .drain(..)
+            .enumerate()
+            .map(|(i, s)| s.to_step(self.invocation, i + 1 == n))
+            .collect();
+        if is_reprint(&self.previous, &steps) {
+            return;
+        }
+        self.events.extend(steps.iter().cloned().map(Event::Step));
+        self.previous = steps;
+        self.invocation += 1;
+    }
+}
+
+/// The same run printed again: every step equals the previous run's step at the same place.
+fn is_reprint(previous: &[Step], steps: &[Step]) -> bool {
+    !previous.is_empty()
+        && steps.len() <= previous.len()
+        && steps.iter().zip(previous).all(|(a, b)| {
+            a.step == b.step && a.name == b.name && a.status == b.status && a.duration_s == b.duration_s
+        })
+}
