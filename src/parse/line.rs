@@ -688,7 +688,10 @@ mod tests {
         assert_eq!(body("#9 ERROR: boom"), Body::Error(b"boom"));
         assert_eq!(body("#9 ..."), Body::Ellipsis);
         assert_eq!(body("#9 DONE 9.9s extra"), Body::Text(b"DONE 9.9s extra"));
-        assert_eq!(body("#1     duration: 405.348228ms"), Body::Detail(Detail::Duration(405.348228e-3)));
+        match body("#1     duration: 405.348228ms") {
+            Body::Detail(Detail::Duration(d)) => assert!((d - 0.405348228).abs() < 1e-12),
+            other => panic!("{other:?}"),
+        }
         assert_eq!(body("#1    completed: 2019-04-08 08:04:01 +0000 UTC"), Body::Detail(Detail::Completed));
         assert_eq!(body("#1 [internal] load"), Body::Text(b"[internal] load"));
     }

@@ -1,0 +1,21 @@
+//! One file per subcommand: glue between arguments, sources, the parser and renderers.
+
+pub mod output;
+pub mod steps;
+
+use std::process::ExitCode;
+
+/// Exit codes: 0 ok, 1 a gate the user asked for failed, 2 error.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_ERROR: u8 = 2;
+
+pub fn run(cli: crate::cli::Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        crate::cli::Command::Steps(args) => steps::run(&args, cli.verbose),
+        crate::cli::Command::Completions { shell } => {
+            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "cachescope", &mut std::io::stdout());
+            Ok(ExitCode::from(EXIT_OK))
+        }
+    }
+}

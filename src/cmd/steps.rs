@@ -1,0 +1,135 @@
+//! `cachescope steps`: the parser's view of a log, streamed out row by row.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+
+use super::output::Output;
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::cli::{StepsArgs, StepsFormat};
+use crate::model::Step;
+use crate::parse::{Event, ParseOptions, ParseStats, Parser, DEFAULT_MAX_LINE};
+use crate::report::steps::{jsonl_row, table, CsvRows};
+use crate::source::{read_local, LocalInput, LogSink};
+
+/// Feeds the parser and hands each finished step to the renderer as soon as it is released.
+struct StepStream {
+    parser: Parser,
+    format: StepsFormat,
+    out: Output,
+    csv: CsvRows,
+    buf: Vec<u8>,
+    held: Vec<Step>,
+    count: usize,
+    write_error: Option<std::io::Error>,
+}
+
+impl StepStream {
+    fn drain(&mut self) {
+        let steps: Vec<Step> = self
+            .parser
+            .events()
+            .filter_map(|ev| match ev {
+                Event::Step(step) => Some(step),
+                _ => None,
+            })
+            .collect();
+        for step in steps {
+            self.emit(step);
+        }
+    }
+
+    fn emit(&mut self, step: Step) {
+        self.count += 1;
+        self.buf.clear();
+        match self.format {
+            StepsFormat::Table => return self.held.push(step),
+            StepsFormat::Jsonl => jsonl_row(&step, &mut self.buf),
+            StepsFormat::Csv => self.csv.row(&step, &mut self.buf),
+        }
+        if self.write_error.is_none() {
+            if let Err(e) = self.out.write_all(&self.buf) {
+                self.write_error = Some(e);
+            }
+        }
+    }
+
+    fn finish(&mut self) -> ParseStats {
+        let stats = self.parser.finish();
+        self.drain();
+        stats
+    }
+}
+
+impl LogSink for StepStream {
+    fn bytes(&mut self, chunk: &[u8]) {
+        self.parser.push(chunk);
+        self.drain();
+    }
+    fn event(&mut self, timestamp_ms: i64, message: &[u8]) {
+        self.parser.push_event(timestamp_ms, message);
+        self.drain();
+    }
+}
+
+pub fn run(args: &StepsArgs, verbose: bool) -> Result<ExitCode> {
+    let input = LocalInput::from_arg(&args.input);
+    let out = Output::open(args.output.as_deref())?;
+    let color = out.use_color(args.color);
+    let max_line = args.max_line_bytes.unwrap_or(DEFAULT_MAX_LINE);
+    let mut stream = StepStream {
+        parser: Parser::new(ParseOptions { max_line }),
+        format: args.format,
+        out,
+        csv: CsvRows::new(),
+        buf: Vec::new(),
+        held: Vec::new(),
+        count: 0,
+        write_error: None,
+    };
+    let read = read_local(&input, &mut stream);
+    let stats = stream.finish();
+    if let Some(e) = stream.write_error.take() {
+        return Err(e.into());
+    }
+    if verbose {
+        if let Ok(enc) = &read {
+            eprintln!(
+                "cachescope: read {input} as {enc:?}: {} bytes, {} lines, {} docker build run(s), {} steps",
+                stats.bytes, stats.lines, stats.invocations, stream.count
+            );
+        }
+    }
+    report_long_lines(&input, &stats, max_line);
+    match read {
+        Err(e) if stream.count == 0 => return Err(e),
+        Err(e) => eprintln!(
+            "cachescope: warning: {e:#}; showing the {} steps read before the problem",
+            stream.count
+        ),
+        Ok(_) if stream.count == 0 => {
+            bail!(
+                "no Docker build steps found in {input} ({} lines read): is it a docker build log?",
+                stats.lines
+            )
+        }
+        Ok(_) => {}
+    }
+    if args.format == StepsFormat::Table {
+        let rendered = table(&stream.held, color);
+        stream.out.write_all(rendered.as_bytes())?;
+    }
+    stream.out.commit()?;
+    Ok(ExitCode::from(if stream.count > 0 { EXIT_OK } else { EXIT_ERROR }))
+}
+
+fn report_long_lines(input: &LocalInput, stats: &ParseStats, max_line: usize) {
+    if let Some(first) = stats.long_lines.first() {
+        eprintln!(
+            "cachescope: warning: {input}: skipped {} line(s) longer than {max_line} bytes \
+             (first: line {}, byte offset {}, {} bytes)",
+            stats.long_line_count, first.line, first.offset, first.len
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Renderers: one per output format, each turning model values into bytes. No file writes here;
+//! the commands decide where bytes go.
+
+pub mod steps;

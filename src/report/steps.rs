@@ -1,0 +1,138 @@
+//! The `steps` output contract (DESIGN.md): JSON Lines, CSV and a terminal table of the same rows.
+//!
+//! JSON Lines and CSV are rendered one row at a time so `cachescope steps` can stream a large log
+//! without holding its steps; the table needs every row to size its columns.
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ContentArrangement, Table};
+
+use crate::model::{Step, StepStatus};
+
+/// One step as a JSON object followed by `\n`.
+pub fn jsonl_row(step: &Step, out: &mut Vec<u8>) {
+    // Serializing a struct of strings, numbers and enums cannot fail.
+    serde_json::to_writer(&mut *out, step).expect("a Step always serializes");
+    out.push(b'\n');
+}
+
+/// Column names of the CSV form: the same fields, in the same order, as the JSON form.
+pub const CSV_HEADER: [&str; 13] = [
+    "invocation",
+    "vertex",
+    "step",
+    "name",
+    "stage",
+    "index",
+    "total",
+    "instruction",
+    "kind",
+    "status",
+    "duration_s",
+    "line",
+    "error",
+];
+
+/// CSV rows, header first; renders each step as it comes.
+pub struct CsvRows {
+    header_done: bool,
+}
+
+impl Default for CsvRows {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CsvRows {
+    pub fn new() -> Self {
+        CsvRows { header_done: false }
+    }
+
+    pub fn row(&mut self, step: &Step, out: &mut Vec<u8>) {
+        let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
+        if !self.header_done {
+            w.write_record(CSV_HEADER).expect("writing to memory");
+            self.header_done = true;
+        }
+        let opt = |v: Option<u32>| v.map(|v| v.to_string()).unwrap_or_default();
+        w.write_record([
+            step.invocation.to_string(),
+            opt(step.vertex),
+            step.step.clone(),
+            step.name.clone(),
+            step.stage.clone().unwrap_or_default(),
+            opt(step.index),
+            opt(step.total),
+            step.instruction.clone().unwrap_or_default(),
+            step.kind.as_str().to_string(),
+            step.status.as_str().to_string(),
+            step.duration_s.map(|d| format!("{d:?}")).unwrap_or_default(),
+            step.line.to_string(),
+            step.error.clone().unwrap_or_default(),
+        ])
+        .expect("writing to memory");
+        w.flush().expect("writing to memory");
+    }
+}
+
+fn status_color(status: StepStatus) -> Color {
+    match status {
+        StepStatus::Cached => Color::Green,
+        StepStatus::Rebuilt => Color::Yellow,
+        StepStatus::Error => Color::Red,
+        StepStatus::Canceled => Color::Magenta,
+        StepStatus::Unfinished => Color::DarkGrey,
+    }
+}
+
+/// Names longer than this are cut in the table (the JSON and CSV forms keep them whole).
+const TABLE_NAME_CHARS: usize = 72;
+
+/// The human view of the same rows: invocation, step, stage, i/n, instruction, status, duration,
+/// and the name, shortened.
+pub fn table(steps: &[Step], color: bool) -> String {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(["inv", "step", "stage", "i/n", "instr", "status", "duration", "name"]);
+    if !color {
+        t.force_no_tty();
+    } else {
+        t.enforce_styling();
+    }
+    for s in steps {
+        let pos = match (s.index, s.total) {
+            (Some(i), Some(n)) => format!("{i}/{n}"),
+            (Some(i), None) => i.to_string(),
+            _ => String::new(),
+        };
+        let mut status = Cell::new(s.status.as_str());
+        if color {
+            status = status.fg(status_color(s.status));
+        }
+        t.add_row(vec![
+            Cell::new(s.invocation).set_alignment(CellAlignment::Right),
+            Cell::new(&s.step),
+            Cell::new(s.stage.as_deref().unwrap_or("")),
+            Cell::new(pos).set_alignment(CellAlignment::Right),
+            Cell::new(s.instruction.as_deref().unwrap_or("")),
+            status,
+            Cell::new(s.duration_s.map(|d| format!("{d:.1}s")).unwrap_or_default())
+                .set_alignment(CellAlignment::Right),
+            Cell::new(shorten(&s.name, TABLE_NAME_CHARS)),
+        ]);
+    }
+    let mut out = t.to_string();
+    out.push('\n');
+    out
+}
+
+/// First `max` characters, TABs and runs of spaces collapsed, with `…` when cut.
+fn shorten(name: &str, max: usize) -> String {
+    let collapsed = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() <= max {
+        return collapsed;
+    }
+    let mut s: String = collapsed.chars().take(max - 1).collect();
+    s.push('…');
+    s
+}

@@ -1,0 +1,217 @@
+//! Where log bytes come from: a file, stdin, gzip (by its magic bytes, not its name), or the JSON
+//! that `aws logs get-log-events` / `filter-log-events` print.
+//!
+//! A source only moves bytes and event timestamps into a [`LogSink`]; it never interprets a
+//! BuildKit line. Everything is streamed in fixed-size reads, so memory stays flat however large
+//! the input.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use flate2::bufread::MultiGzDecoder;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use crate::parse::Parser;
+
+/// Read size: large enough to amortise syscalls, small enough to keep memory flat.
+const READ_BUF: usize = 256 * 1024;
+
+/// Receives a log as it is read.
+pub trait LogSink {
+    /// The next bytes of a plain-text log.
+    fn bytes(&mut self, chunk: &[u8]);
+    /// One CloudWatch event: a line with its timestamp (ms since the epoch).
+    fn event(&mut self, timestamp_ms: i64, message: &[u8]);
+}
+
+impl LogSink for Parser {
+    fn bytes(&mut self, chunk: &[u8]) {
+        self.push(chunk)
+    }
+    fn event(&mut self, timestamp_ms: i64, message: &[u8]) {
+        self.push_event(timestamp_ms, message)
+    }
+}
+
+/// A local log: a path or `-` for stdin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LocalInput {
+    Stdin,
+    File(PathBuf),
+}
+
+impl LocalInput {
+    pub fn from_arg(arg: &str) -> Self {
+        if arg == "-" {
+            LocalInput::Stdin
+        } else {
+            LocalInput::File(PathBuf::from(arg))
+        }
+    }
+}
+
+impl fmt::Display for LocalInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LocalInput::Stdin => f.write_str("<stdin>"),
+            LocalInput::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// How the bytes were encoded, as detected from their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Text,
+    Gzip,
+    CloudWatchJson,
+    GzipCloudWatchJson,
+}
+
+/// Streams a local input into `sink`. On error, everything read before it has been delivered.
+pub fn read_local(input: &LocalInput, sink: &mut dyn LogSink) -> Result<Encoding> {
+    match input {
+        LocalInput::Stdin => read_stream(io::stdin().lock(), sink),
+        LocalInput::File(path) => {
+            let file = open(path)?;
+            read_stream(file, sink)
+        }
+    }
+    .with_context(|| format!("reading {input}"))
+}
+
+fn open(path: &Path) -> Result<File> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        anyhow::bail!("{} is a directory, not a log file", path.display());
+    }
+    Ok(file)
+}
+
+/// Streams any reader into `sink`, detecting gzip and CloudWatch JSON.
+pub fn read_stream(reader: impl Read, sink: &mut dyn LogSink) -> Result<Encoding> {
+    let (head, reader) = peek(reader, 2)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        let gz = MultiGzDecoder::new(BufReader::with_capacity(READ_BUF, reader));
+        let json = read_plain_or_json(gz, sink)?;
+        return Ok(if json {
+            Encoding::GzipCloudWatchJson
+        } else {
+            Encoding::Gzip
+        });
+    }
+    let json = read_plain_or_json(reader, sink)?;
+    Ok(if json {
+        Encoding::CloudWatchJson
+    } else {
+        Encoding::Text
+    })
+}
+
+/// Reads up to `n` bytes (fewer only at the end of input) and gives them back in front of the
+/// rest of the stream. A pipe may deliver a single byte per read, so loop.
+fn peek<R: Read>(mut reader: R, n: usize) -> io::Result<(Vec<u8>, impl Read)> {
+    let mut head = vec![0; n];
+    let mut got = 0;
+    while got < n {
+        match reader.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(got);
+    Ok((head.clone(), io::Cursor::new(head).chain(reader)))
+}
+
+fn read_plain_or_json(reader: impl Read, sink: &mut dyn LogSink) -> Result<bool> {
+    let (head, reader) = peek(reader, 4096)?;
+    let mut reader = BufReader::with_capacity(READ_BUF, reader);
+    if looks_like_cloudwatch_json(&head) {
+        read_cloudwatch_json(reader, sink)?;
+        return Ok(true);
+    }
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        sink.bytes(buf);
+        let n = buf.len();
+        reader.consume(n);
+    }
+}
+
+/// `{ "events": [...` (get-log-events, filter-log-events) or `[ { ... "message"` (an array).
+fn looks_like_cloudwatch_json(head: &[u8]) -> bool {
+    let skip_ws = |s: &[u8]| -> usize { s.iter().take_while(|b| b.is_ascii_whitespace()).count() };
+    let s = &head[skip_ws(head)..];
+    match s.first() {
+        Some(b'{') => {
+            let r = &s[1..];
+            let r = &r[skip_ws(r)..];
+            r.starts_with(b"\"events\"")
+        }
+        Some(b'[') => {
+            let r = &s[1..];
+            let r = &r[skip_ws(r)..];
+            r.starts_with(b"{") && memchr::memmem::find(r, b"\"message\"").is_some()
+        }
+        _ => false,
+    }
+}
+
+#[derive(Deserialize)]
+struct CwEvent {
+    timestamp: i64,
+    message: String,
+}
+
+struct EventsSeed<'s>(&'s mut dyn LogSink);
+
+impl<'de> DeserializeSeed<'de> for EventsSeed<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EventsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a CloudWatch Logs response with an \"events\" array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(ev) = seq.next_element::<CwEvent>()? {
+            self.0.event(ev.timestamp, ev.message.as_bytes());
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "events" {
+                map.next_value_seed(EventsSeed(&mut *self.0))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_cloudwatch_json<R: Read>(reader: BufReader<R>, sink: &mut dyn LogSink) -> Result<()> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    EventsSeed(sink)
+        .deserialize(&mut de)
+        .context("not a valid CloudWatch Logs JSON response")?;
+    de.end().context("trailing data after the CloudWatch Logs JSON")?;
+    Ok(())
+}
