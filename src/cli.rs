@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "cachescope", version, about = "Docker build cache analysis for AWS CodeBuild logs")]
+#[command(
+    name = "cachescope",
+    version,
+    about = "Docker build cache analysis for AWS CodeBuild logs"
+)]
 pub struct Cli {
     /// More detail on stderr (which input was read, how it was decoded).
     #[arg(short, long, global = true)]

@@ -22,10 +22,22 @@ fn fixtures() -> Vec<(String, Vec<u8>)> {
 }
 
 fn assert_same(name: &str, how: &str, got: &Parsed, want: &Parsed) {
-    assert_eq!(got.steps, want.steps, "{name}: steps differ when split {how}");
-    assert_eq!(got.phases, want.phases, "{name}: phases differ when split {how}");
-    assert_eq!(got.commands, want.commands, "{name}: commands differ when split {how}");
-    assert_eq!(got.stats, want.stats, "{name}: stats differ when split {how}");
+    assert_eq!(
+        got.steps, want.steps,
+        "{name}: steps differ when split {how}"
+    );
+    assert_eq!(
+        got.phases, want.phases,
+        "{name}: phases differ when split {how}"
+    );
+    assert_eq!(
+        got.commands, want.commands,
+        "{name}: commands differ when split {how}"
+    );
+    assert_eq!(
+        got.stats, want.stats,
+        "{name}: stats differ when split {how}"
+    );
 }
 
 #[test]
@@ -44,7 +56,12 @@ fn every_split_point_of_every_fixture() {
 fn byte_by_byte_and_64k_chunks() {
     for (name, bytes) in fixtures() {
         let whole = parse_bytes(&bytes);
-        assert_same(&name, "byte by byte", &parse_chunks(bytes.chunks(1)), &whole);
+        assert_same(
+            &name,
+            "byte by byte",
+            &parse_chunks(bytes.chunks(1)),
+            &whole,
+        );
         // Repeat the log past 64 KiB so the 64 KiB chunking really splits it.
         let mut big = Vec::new();
         while big.len() < 200 * 1024 {
@@ -52,7 +69,12 @@ fn byte_by_byte_and_64k_chunks() {
             big.push(b'\n');
         }
         let whole_big = parse_bytes(&big);
-        assert_same(&name, "in 64 KiB chunks", &parse_chunks(big.chunks(64 * 1024)), &whole_big);
+        assert_same(
+            &name,
+            "in 64 KiB chunks",
+            &parse_chunks(big.chunks(64 * 1024)),
+            &whole_big,
+        );
     }
 }
 
@@ -72,11 +94,19 @@ fn one_cloudwatch_event_per_line_gives_the_file_steps() {
         parser.events().for_each(|e| got.collect(e));
         assert_eq!(got.steps.len(), whole.steps.len(), "{name}");
         for (g, w) in got.steps.iter().zip(&whole.steps) {
-            assert_eq!((&g.step, &g.name, g.status), (&w.step, &w.name, w.status), "{name}");
+            assert_eq!(
+                (&g.step, &g.name, g.status),
+                (&w.step, &w.name, w.status),
+                "{name}"
+            );
             if w.vertex.is_some() {
                 assert_eq!(g.duration_s, w.duration_s, "{name}: {}", w.step);
             } else {
-                assert!(g.duration_s.is_some(), "{name}: legacy {} has no duration", w.step);
+                assert!(
+                    g.duration_s.is_some(),
+                    "{name}: legacy {} has no duration",
+                    w.step
+                );
             }
         }
     }

@@ -121,7 +121,11 @@ pub fn run(args: &StepsArgs, verbose: bool) -> Result<ExitCode> {
         stream.out.write_all(rendered.as_bytes())?;
     }
     stream.out.commit()?;
-    Ok(ExitCode::from(if stream.count > 0 { EXIT_OK } else { EXIT_ERROR }))
+    Ok(ExitCode::from(if stream.count > 0 {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    }))
 }
 
 fn report_long_lines(input: &LocalInput, stats: &ParseStats, max_line: usize) {

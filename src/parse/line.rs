@@ -35,12 +35,16 @@ pub enum Line<'a> {
     },
     /// Legacy builder or buildah step header: `Step 3/8 : RUN x`, `STEP 3/8: RUN x`.
     LegacyStep {
+        /// `2` in podman's multi-stage `[2/3] STEP 1/4: ...`, whose step numbers restart.
+        stage: Option<u32>,
         index: u32,
         total: Option<u32>,
         name: &'a [u8],
     },
     /// `---> Using cache` / `--> Using cache <id>`.
     LegacyUsingCache,
+    /// `---> Running in <id>`: the instruction ran in a container (not from cache).
+    LegacyRunning,
     /// `# Executing 3 build triggers`.
     BuildTriggers(u32),
     /// `Sending build context to Docker daemon ...`: a legacy build run starts.
@@ -436,15 +440,13 @@ fn to_u32(d: &[u8]) -> u32 {
 
 /// `Step 3/8 : RUN x` (docker ≥ 1.13) or `Step 3 : RUN x` (older).
 fn legacy_step(s: &[u8]) -> Res<'_, Line<'_>> {
-    let (rest, (index, total)) = preceded(
-        tag("Step "),
-        (digit1, opt(preceded(char('/'), digit1))),
-    )
-    .parse(s)?;
+    let (rest, (index, total)) =
+        preceded(tag("Step "), (digit1, opt(preceded(char('/'), digit1)))).parse(s)?;
     let (name, _) = (space0, char(':'), space0).parse(rest)?;
     Ok((
         b"",
         Line::LegacyStep {
+            stage: None,
             index: to_u32(index),
             total: total.map(to_u32),
             name,
@@ -454,16 +456,19 @@ fn legacy_step(s: &[u8]) -> Res<'_, Line<'_>> {
 
 /// buildah / podman: `STEP 3/8: RUN x`, `STEP 3: RUN x`, `[1/2] STEP 3/8: RUN x`.
 fn buildah_step(s: &[u8]) -> Res<'_, Line<'_>> {
-    let (s, _) = opt((char('['), digit1, char('/'), digit1, char(']'), space1)).parse(s)?;
-    let (rest, (index, total)) = preceded(
-        tag("STEP "),
-        (digit1, opt(preceded(char('/'), digit1))),
-    )
+    let (s, stage) = opt(delimited(
+        char('['),
+        digit1,
+        (char('/'), digit1, char(']'), space1),
+    ))
     .parse(s)?;
+    let (rest, (index, total)) =
+        preceded(tag("STEP "), (digit1, opt(preceded(char('/'), digit1)))).parse(s)?;
     let (name, _) = (char(':'), space0).parse(rest)?;
     Ok((
         b"",
         Line::LegacyStep {
+            stage: stage.map(to_u32),
             index: to_u32(index),
             total: total.map(to_u32),
             name,
@@ -476,6 +481,9 @@ fn arrow_line(t: &[u8]) -> Option<Line<'_>> {
     if let Some(r) = t.strip_prefix(b"---> ").or_else(|| t.strip_prefix(b"--> ")) {
         if r.starts_with(b"Using cache") {
             return Some(Line::LegacyUsingCache);
+        }
+        if r.starts_with(b"Running in ") {
+            return Some(Line::LegacyRunning);
         }
         return None; // a layer id, `Running in ...`, `[Warning] ...`: output of the step
     }
@@ -586,7 +594,13 @@ fn iso_timestamp(s: &[u8]) -> Res<'_, ()> {
         hms,
         opt(alt((
             tag("Z").map(|_| ()),
-            (alt((char('+'), char('-'))), n_digits(2), opt(char(':')), n_digits(2)).map(|_| ()),
+            (
+                alt((char('+'), char('-'))),
+                n_digits(2),
+                opt(char(':')),
+                n_digits(2),
+            )
+                .map(|_| ()),
         ))),
     )
         .parse(s)?;
@@ -692,7 +706,10 @@ mod tests {
             Body::Detail(Detail::Duration(d)) => assert!((d - 0.405348228).abs() < 1e-12),
             other => panic!("{other:?}"),
         }
-        assert_eq!(body("#1    completed: 2019-04-08 08:04:01 +0000 UTC"), Body::Detail(Detail::Completed));
+        assert_eq!(
+            body("#1    completed: 2019-04-08 08:04:01 +0000 UTC"),
+            Body::Detail(Detail::Completed)
+        );
         assert_eq!(body("#1 [internal] load"), Body::Text(b"[internal] load"));
     }
 
@@ -709,7 +726,10 @@ mod tests {
         ] {
             assert_eq!(
                 classify(l.as_bytes()),
-                Line::Vertex { id: 8, body: Body::Cached },
+                Line::Vertex {
+                    id: 8,
+                    body: Body::Cached
+                },
                 "{l}"
             );
         }
@@ -722,20 +742,36 @@ mod tests {
     fn legacy_lines() {
         assert_eq!(
             classify(b"Step 3/8 : RUN make"),
-            Line::LegacyStep { index: 3, total: Some(8), name: b"RUN make" }
+            Line::LegacyStep {
+                stage: None,
+                index: 3,
+                total: Some(8),
+                name: b"RUN make"
+            }
         );
         assert_eq!(
             classify(b"Step 3 : RUN make"),
-            Line::LegacyStep { index: 3, total: None, name: b"RUN make" }
+            Line::LegacyStep {
+                stage: None,
+                index: 3,
+                total: None,
+                name: b"RUN make"
+            }
         );
         assert_eq!(
             classify(b"[2/2] STEP 1/3: FROM alpine"),
-            Line::LegacyStep { index: 1, total: Some(3), name: b"FROM alpine" }
+            Line::LegacyStep {
+                stage: Some(2),
+                index: 1,
+                total: Some(3),
+                name: b"FROM alpine"
+            }
         );
         assert_eq!(classify(b" ---> Using cache"), Line::LegacyUsingCache);
         assert_eq!(classify(b"---> Using cache "), Line::LegacyUsingCache);
         assert_eq!(classify(b"--> Using cache 5c8a"), Line::LegacyUsingCache);
-        assert_eq!(classify(b" ---> Running in 1234"), Line::Text);
+        assert_eq!(classify(b" ---> Running in 1234"), Line::LegacyRunning);
+        assert_eq!(classify(b" ---> 1234abcd"), Line::Text);
         assert!(matches!(
             classify(b"The command '/bin/sh -c make' returned a non-zero code: 2"),
             Line::LegacyFailure(_)
@@ -757,9 +793,16 @@ mod tests {
     fn tty_rows() {
         assert_eq!(
             classify(b" => CACHED [2/5] WORKDIR /app                     0.0s"),
-            Line::TtyVertex { mark: TtyMark::Cached, name: b"[2/5] WORKDIR /app", secs: Some(0.0) }
+            Line::TtyVertex {
+                mark: TtyMark::Cached,
+                name: b"[2/5] WORKDIR /app",
+                secs: Some(0.0)
+            }
         );
-        assert_eq!(classify(b" => => transferring context: 2B  0.0s"), Line::Text);
+        assert_eq!(
+            classify(b" => => transferring context: 2B  0.0s"),
+            Line::Text
+        );
     }
 
     #[test]
@@ -768,7 +811,10 @@ mod tests {
             dockerfile_name("[runner  6/11] COPY a b"),
             Some((Some("runner"), 6, 11, "COPY"))
         );
-        assert_eq!(dockerfile_name("[ 3/11] WORKDIR /app"), Some((None, 3, 11, "WORKDIR")));
+        assert_eq!(
+            dockerfile_name("[ 3/11] WORKDIR /app"),
+            Some((None, 3, 11, "WORKDIR"))
+        );
         assert_eq!(dockerfile_name("[internal] load .dockerignore"), None);
     }
 }

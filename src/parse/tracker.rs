@@ -49,12 +49,15 @@ struct StepState {
     line: u64,
     cached: bool,
     done: Option<f64>,
+    /// `duration:` of a v0.5-era detail row: the time of a vertex that ran, not of a cache hit.
+    detail_secs: Option<f64>,
     completed: bool,
     error: Option<String>,
     canceled: bool,
     // Legacy builder only.
     index: Option<u32>,
     total: Option<u32>,
+    legacy_stage: Option<u32>,
     output: bool,
     start_ms: Option<i64>,
     end_ms: Option<i64>,
@@ -71,11 +74,13 @@ impl StepState {
             line,
             cached: false,
             done: None,
+            detail_secs: None,
             completed: false,
             error: None,
             canceled: false,
             index: None,
             total: None,
+            legacy_stage: None,
             output: false,
             start_ms: None,
             end_ms: None,
@@ -114,7 +119,7 @@ impl StepState {
                 (Some(s), Some(e)) if e >= s => Some((e - s) as f64 / 1000.0),
                 _ => None,
             },
-            _ => self.done,
+            _ => self.done.or(self.detail_secs.filter(|_| !self.cached)),
         }
     }
 
@@ -197,7 +202,13 @@ pub struct Tracker {
     event_ms: Option<i64>,
     events: Vec<Event>,
     ansi_buf: Vec<u8>,
+    /// A rawjson object printed over several lines (early buildx indented its output): the
+    /// lines so far, and the line number of its `{`.
+    pretty_json: Option<(Vec<u8>, u64)>,
 }
+
+/// A multi-line JSON object larger than this is not progress output: give up on it.
+const MAX_PRETTY_JSON: usize = 1 << 20;
 
 impl Tracker {
     pub fn new() -> Self {
@@ -225,6 +236,13 @@ impl Tracker {
 
     /// One complete line.
     pub fn line(&mut self, line_no: u64, raw: &[u8]) {
+        if self.pretty_json.is_some() && self.pretty_json_line(raw) {
+            return;
+        }
+        if line::trim_end(raw) == b"{" {
+            self.pretty_json = Some((b"{".to_vec(), line_no));
+            return;
+        }
         let l = line::classify(raw);
         if l == Line::Text && memchr::memchr(0x1b, raw).is_some() {
             let mut buf = std::mem::take(&mut self.ansi_buf);
@@ -240,7 +258,33 @@ impl Tracker {
 
     /// Ends the input: closes the open invocation.
     pub fn finish(&mut self) {
+        self.pretty_json = None;
         self.close_invocation();
+    }
+
+    /// Continues a multi-line JSON object: indented lines belong to it, a `}` at column 0 ends
+    /// it. Returns false (and gives up on the object) for any other line, which is then
+    /// processed as usual.
+    fn pretty_json_line(&mut self, raw: &[u8]) -> bool {
+        let Some((buf, start)) = self.pretty_json.as_mut() else {
+            return false;
+        };
+        let l = line::trim_end(raw);
+        let inside =
+            matches!(l.first(), Some(b' ' | b'\t')) && !l.trim_ascii_start().starts_with(b"--->");
+        if (inside || l == b"}") && buf.len() + l.len() < MAX_PRETTY_JSON {
+            buf.push(b'\n');
+            buf.extend_from_slice(l);
+            if l == b"}" {
+                let (json, start) = (std::mem::take(buf), *start);
+                self.pretty_json = None;
+                self.raw_json(start, &json);
+            }
+            return true;
+        }
+        self.pretty_json = None;
+        self.legacy_output(|_| {});
+        false
     }
 
     fn apply(&mut self, line_no: u64, l: Line<'_>) {
@@ -250,23 +294,24 @@ impl Tracker {
             Line::BuildingWith | Line::DockerCommand | Line::SendingContext => {
                 self.close_invocation()
             }
-            Line::TtyFrame { finished } => {
-                if self.tty_finished && self.steps.iter().any(|s| s.origin == Origin::Tty) {
-                    self.close_invocation();
-                }
-                self.tty_finished = finished;
-            }
+            // Frames are redraws of one build; only explicit boundaries split TTY output.
+            Line::TtyFrame { finished } => self.tty_finished = finished,
             Line::TtyVertex { mark, name, secs } => self.tty_vertex(line_no, mark, name, secs),
-            Line::LegacyStep { index, total, name } => {
-                self.legacy_step(line_no, index, total, name)
-            }
+            Line::LegacyStep {
+                stage,
+                index,
+                total,
+                name,
+            } => self.legacy_step(line_no, stage, index, total, name),
             Line::LegacyUsingCache => self.legacy_output(|s| s.cached = true),
+            Line::LegacyRunning => self.legacy_output(|s| s.cached = false),
             Line::BuildTriggers(n) => {
                 self.trigger_steps_left = n;
                 self.legacy_output(|_| {});
             }
             Line::LegacySuccess => {
                 if let Some(i) = self.legacy_open {
+                    self.steps[i].output = true;
                     self.close_legacy_step(i, true);
                     self.close_invocation();
                 }
@@ -308,7 +353,7 @@ impl Tracker {
             Body::Detail(Detail::Completed) => s.completed = true,
             Body::Detail(Detail::Duration(secs)) => {
                 s.completed = true;
-                s.done = Some((secs * 10.0).round() / 10.0);
+                s.detail_secs = Some((secs * 10.0).round() / 10.0);
             }
             Body::Detail(Detail::Cached) => s.cached = true,
             Body::Detail(Detail::Error) => s.error = Some(String::new()),
@@ -380,16 +425,30 @@ impl Tracker {
         }
     }
 
-    fn legacy_step(&mut self, line_no: u64, index: u32, total: Option<u32>, name: &[u8]) {
+    fn legacy_step(
+        &mut self,
+        line_no: u64,
+        stage: Option<u32>,
+        index: u32,
+        total: Option<u32>,
+        name: &[u8],
+    ) {
         if let Some(open) = self.legacy_open {
-            if self.trigger_steps_left > 0 && self.steps[open].index == Some(index) {
-                // `Step 1 : COPY ...` printed for an ONBUILD trigger of the FROM step.
+            if self.trigger_steps_left > 0 {
+                // `Step 1/1 : COPY ...` printed for an ONBUILD trigger of the FROM step: part of
+                // that step; whether it came from cache is decided by its last trigger.
                 self.trigger_steps_left -= 1;
                 self.steps[open].output = true;
+                self.steps[open].cached = false;
                 return;
             }
             self.trigger_steps_left = 0;
-            let restarted = self.steps[open].index.is_some_and(|i| index <= i);
+            let prev = &self.steps[open];
+            // Numbers restart in a new run — or, for podman, in a later stage of the same run.
+            let restarted = match (prev.legacy_stage, stage) {
+                (Some(a), Some(b)) if a != b => b < a,
+                _ => prev.index.is_some_and(|i| index <= i),
+            };
             self.close_legacy_step(open, true);
             if restarted {
                 self.close_invocation();
@@ -405,6 +464,7 @@ impl Tracker {
         let mut st = StepState::new(Origin::Legacy, None, id, name, line_no);
         st.index = Some(index);
         st.total = total;
+        st.legacy_stage = stage;
         st.start_ms = self.event_ms;
         st.end_ms = self.event_ms;
         self.steps.push(st);
@@ -441,12 +501,14 @@ impl Tracker {
                 at_ms,
                 line: line_no,
             })),
-            Container::PhaseComplete { phase, state } => self.events.push(Event::Phase(PhaseEvent {
-                phase: text(phase),
-                state: text(state),
-                at_ms,
-                line: line_no,
-            })),
+            Container::PhaseComplete { phase, state } => {
+                self.events.push(Event::Phase(PhaseEvent {
+                    phase: text(phase),
+                    state: text(state),
+                    at_ms,
+                    line: line_no,
+                }))
+            }
             Container::RunningCommand(c) => {
                 if line::launches_docker_build(c) {
                     self.close_invocation();
@@ -466,7 +528,12 @@ impl Tracker {
             self.close_legacy_step(i, false);
         }
         self.trigger_steps_left = 0;
-        self.tty_finished = false;
+        if std::mem::take(&mut self.tty_finished) {
+            // The last frame said FINISHED: a row without a time column did complete.
+            for s in self.steps.iter_mut().filter(|s| s.origin == Origin::Tty) {
+                s.completed = true;
+            }
+        }
         self.by_vertex.clear();
         self.by_key.clear();
         if self.steps.is_empty() {
@@ -493,6 +560,9 @@ fn is_reprint(previous: &[Step], steps: &[Step]) -> bool {
     !previous.is_empty()
         && steps.len() <= previous.len()
         && steps.iter().zip(previous).all(|(a, b)| {
-            a.step == b.step && a.name == b.name && a.status == b.status && a.duration_s == b.duration_s
+            a.step == b.step
+                && a.name == b.name
+                && a.status == b.status
+                && a.duration_s == b.duration_s
         })
 }

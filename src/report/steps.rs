@@ -3,7 +3,9 @@
 //! JSON Lines and CSV are rendered one row at a time so `cachescope steps` can stream a large log
 //! without holding its steps; the table needs every row to size its columns.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ContentArrangement, Table};
+use comfy_table::{
+    presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ContentArrangement, Table,
+};
 
 use crate::model::{Step, StepStatus};
 
@@ -48,7 +50,9 @@ impl CsvRows {
     }
 
     pub fn row(&mut self, step: &Step, out: &mut Vec<u8>) {
-        let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(out);
         if !self.header_done {
             w.write_record(CSV_HEADER).expect("writing to memory");
             self.header_done = true;
@@ -65,7 +69,9 @@ impl CsvRows {
             step.instruction.clone().unwrap_or_default(),
             step.kind.as_str().to_string(),
             step.status.as_str().to_string(),
-            step.duration_s.map(|d| format!("{d:?}")).unwrap_or_default(),
+            step.duration_s
+                .map(|d| format!("{d:?}"))
+                .unwrap_or_default(),
             step.line.to_string(),
             step.error.clone().unwrap_or_default(),
         ])
@@ -93,7 +99,9 @@ pub fn table(steps: &[Step], color: bool) -> String {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(["inv", "step", "stage", "i/n", "instr", "status", "duration", "name"]);
+        .set_header([
+            "inv", "step", "stage", "i/n", "instr", "status", "duration", "name",
+        ]);
     if !color {
         t.force_no_tty();
     } else {

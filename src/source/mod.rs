@@ -212,6 +212,7 @@ fn read_cloudwatch_json<R: Read>(reader: BufReader<R>, sink: &mut dyn LogSink) -
     EventsSeed(sink)
         .deserialize(&mut de)
         .context("not a valid CloudWatch Logs JSON response")?;
-    de.end().context("trailing data after the CloudWatch Logs JSON")?;
+    de.end()
+        .context("trailing data after the CloudWatch Logs JSON")?;
     Ok(())
 }
