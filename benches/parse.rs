@@ -13,7 +13,10 @@ use std::hint::black_box;
 fn corpus() -> Vec<u8> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/corpus/logs");
     let mut all = Vec::new();
-    let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     paths.sort();
     for p in paths {
         all.extend(std::fs::read(p).unwrap());
@@ -32,7 +35,9 @@ fn bench(c: &mut Criterion) {
         g.bench_function("baseline: memchr line count", |b| {
             b.iter(|| memchr::memchr_iter(b'\n', black_box(data)).count())
         });
-        g.bench_function("parse, one chunk", |b| b.iter(|| parse_bytes(black_box(data)).steps.len()));
+        g.bench_function("parse, one chunk", |b| {
+            b.iter(|| parse_bytes(black_box(data)).steps.len())
+        });
         g.bench_function("parse, 64 KiB chunks", |b| {
             b.iter(|| {
                 let mut p = Parser::default();

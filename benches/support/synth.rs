@@ -21,9 +21,22 @@ impl Rng {
 }
 
 const WORDS: [&str; 16] = [
-    "Collecting", "numpy==1.26.4", "Downloading", "https://files.pythonhosted.org/packages/",
-    "MB/s", "eta", "0:00:00", "Installing", "collected", "packages:", "Successfully", "built",
-    "wheel", "for", "npm", "WARN",
+    "Collecting",
+    "numpy==1.26.4",
+    "Downloading",
+    "https://files.pythonhosted.org/packages/",
+    "MB/s",
+    "eta",
+    "0:00:00",
+    "Installing",
+    "collected",
+    "packages:",
+    "Successfully",
+    "built",
+    "wheel",
+    "for",
+    "npm",
+    "WARN",
 ];
 
 /// Writes about `target_bytes` of log: CodeBuild phases around repeated `docker build` runs,
@@ -36,10 +49,21 @@ pub fn write_log(out: &mut impl Write, target_bytes: u64, seed: u64) -> io::Resu
     let mut build = 0;
     while w.n < target_bytes {
         build += 1;
-        let t = |s: u64| format!("2024/05/01 {:02}:{:02}:{:02}.{:06}", (s / 3600) % 24, (s / 60) % 60, s % 60, s * 7919 % 1_000_000);
+        let t = |s: u64| {
+            format!(
+                "2024/05/01 {:02}:{:02}:{:02}.{:06}",
+                (s / 3600) % 24,
+                (s / 60) % 60,
+                s % 60,
+                s * 7919 % 1_000_000
+            )
+        };
         writeln!(w, "[Container] {} Entering phase BUILD", t(sec))?;
         writeln!(w, "[Container] {} Running command docker build --cache-from $ECR_REPO:latest --build-arg BUILDKIT_INLINE_CACHE=1 -t app:{build} .", t(sec))?;
-        writeln!(w, "#0 building with \"default\" instance using docker driver\n")?;
+        writeln!(
+            w,
+            "#0 building with \"default\" instance using docker driver\n"
+        )?;
         writeln!(w, "#1 [internal] load build definition from Dockerfile\n#1 transferring dockerfile: 2.31kB done\n#1 DONE 0.0s\n")?;
         writeln!(w, "#2 [internal] load metadata for public.ecr.aws/docker/library/python:3.12-slim\n#2 DONE 0.6s\n")?;
         writeln!(w, "#3 importing cache manifest from 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest\n#3 inferred cache manifest type: application/vnd.docker.distribution.manifest.v2+json done\n#3 DONE 0.4s\n")?;
@@ -47,7 +71,11 @@ pub fn write_log(out: &mut impl Write, target_bytes: u64, seed: u64) -> io::Resu
         let bust = 2 + rng.below(steps - 2);
         for i in 1..=steps {
             let v = i + 3;
-            let instr = match i { 1 => "FROM public.ecr.aws/docker/library/python:3.12-slim".to_string(), i if i % 3 == 0 => format!("COPY src/{i} /app/{i}"), _ => format!("RUN pip install -r requirements-{i}.txt") };
+            let instr = match i {
+                1 => "FROM public.ecr.aws/docker/library/python:3.12-slim".to_string(),
+                i if i % 3 == 0 => format!("COPY src/{i} /app/{i}"),
+                _ => format!("RUN pip install -r requirements-{i}.txt"),
+            };
             writeln!(w, "#{v} [builder {i}/{steps}] {instr}")?;
             if i < bust {
                 writeln!(w, "#{v} CACHED\n")?;
@@ -71,7 +99,11 @@ pub fn write_log(out: &mut impl Write, target_bytes: u64, seed: u64) -> io::Resu
         }
         writeln!(w, "#99 exporting to image\n#99 exporting layers 1.2s done\n#99 writing image sha256:{:064x} done\n#99 naming to app:{build} done\n#99 DONE 1.3s", rng.next())?;
         sec += 300;
-        writeln!(w, "\n[Container] {} Phase complete: BUILD State: SUCCEEDED", t(sec))?;
+        writeln!(
+            w,
+            "\n[Container] {} Phase complete: BUILD State: SUCCEEDED",
+            t(sec)
+        )?;
     }
     Ok(w.n)
 }
