@@ -1,0 +1,371 @@
+//! The `cachescope steps` binary end to end: inputs (file, gzip, stdin, CloudWatch JSON), output
+//! formats, and bad input — clear messages, the right exit code, never a panic.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cachescope"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/corpus/logs")
+        .join(name)
+}
+
+const BUILDKIT: &str = "020-codebuild-buildkit-pip-no-cache.log";
+const LEGACY: &str = "031-legacy-npm-install-partial-cache.log";
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = bin()
+        .args(args)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let data = stdin.unwrap_or_default().to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = pipe.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "panic: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn jsonl(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn steps_of(path: &Path) -> Vec<serde_json::Value> {
+    let out = run(
+        &["steps", path.to_str().unwrap(), "--format", "jsonl"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    jsonl(&out)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn temp_file(bytes: &[u8]) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(bytes).unwrap();
+    f
+}
+
+#[test]
+fn jsonl_rows_follow_the_contract() {
+    let rows = steps_of(&fixture(BUILDKIT));
+    assert_eq!(rows.len(), 12);
+    let keys = [
+        "invocation",
+        "vertex",
+        "step",
+        "name",
+        "stage",
+        "index",
+        "total",
+        "instruction",
+        "kind",
+        "status",
+        "duration_s",
+        "line",
+    ];
+    for r in &rows {
+        for k in keys {
+            assert!(r.get(k).is_some(), "missing {k} in {r}");
+        }
+    }
+    let run = &rows[8];
+    assert_eq!(run["step"], "#9");
+    assert_eq!(run["instruction"], "RUN");
+    assert_eq!(
+        (run["index"].as_u64(), run["total"].as_u64()),
+        (Some(5), Some(7))
+    );
+    assert_eq!(run["kind"], "dockerfile");
+    assert_eq!(run["status"], "rebuilt");
+    assert_eq!(run["duration_s"], 31.9);
+    assert_eq!(run["line"], 72);
+    assert_eq!(rows[0]["kind"], "internal");
+    assert_eq!(rows[11]["kind"], "export");
+    let legacy = steps_of(&fixture(LEGACY));
+    assert_eq!(legacy[1]["step"], "Step 2/7");
+    assert!(legacy[1]["vertex"].is_null());
+    assert_eq!(legacy[1]["status"], "cached");
+}
+
+#[test]
+fn gzip_is_detected_by_content_not_name() {
+    let plain = std::fs::read(fixture(BUILDKIT)).unwrap();
+    let gz = temp_file(&gzip(&plain)); // no .gz suffix
+    assert_eq!(steps_of(gz.path()), steps_of(&fixture(BUILDKIT)));
+}
+
+#[test]
+fn stdin_gives_the_same_rows() {
+    let plain = std::fs::read(fixture(BUILDKIT)).unwrap();
+    let out = run(&["steps", "-", "--format", "jsonl"], Some(&plain));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(jsonl(&out), steps_of(&fixture(BUILDKIT)));
+    let out = run(&["steps", "-", "--format", "jsonl"], Some(&gzip(&plain)));
+    assert_eq!(jsonl(&out), steps_of(&fixture(BUILDKIT)));
+}
+
+/// `aws logs get-log-events` output: one event per line, timestamps kept.
+fn events_json(log: &[u8], key_first: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(log);
+    let events: Vec<_> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::json!({"timestamp": 1_700_000_000_000i64 + 1500 * i as i64,
+                               "message": l, "ingestionTime": 1_700_000_100_000i64})
+        })
+        .collect();
+    let doc =
+        serde_json::json!({ key_first: "f/123", "events": events, "nextBackwardToken": "b/1" });
+    serde_json::to_vec_pretty(&doc).unwrap()
+}
+
+#[test]
+fn cloudwatch_json_gives_the_file_steps_and_legacy_durations() {
+    for name in [BUILDKIT, LEGACY] {
+        let log = std::fs::read(fixture(name)).unwrap();
+        let from_file = steps_of(&fixture(name));
+        let json = temp_file(&events_json(&log, "nextForwardToken"));
+        let from_events = steps_of(json.path());
+        assert_eq!(from_events.len(), from_file.len());
+        for (e, f) in from_events.iter().zip(&from_file) {
+            assert_eq!(
+                (&e["step"], &e["name"], &e["status"]),
+                (&f["step"], &f["name"], &f["status"])
+            );
+            if f["vertex"].is_null() {
+                assert!(
+                    e["duration_s"].as_f64().is_some(),
+                    "legacy step without duration: {e}"
+                );
+            } else {
+                assert_eq!(e["duration_s"], f["duration_s"]);
+            }
+        }
+    }
+    // Legacy Step 4/7 (RUN npm install) spans its header to the next step header.
+    let log = std::fs::read(fixture(LEGACY)).unwrap();
+    let json = temp_file(&gzip(&events_json(&log, "searchedLogStreams")));
+    let rows = steps_of(json.path());
+    let header = |s: &str| {
+        log.split(|&b| b == b'\n')
+            .position(|l| l.starts_with(s.as_bytes()))
+            .unwrap()
+    };
+    let want = (header("Step 5/7") - header("Step 4/7")) as f64 * 1.5;
+    assert_eq!(rows[3]["duration_s"].as_f64(), Some(want));
+}
+
+#[test]
+fn csv_has_the_same_columns_and_rows() {
+    let out = run(
+        &[
+            "steps",
+            fixture(BUILDKIT).to_str().unwrap(),
+            "--format",
+            "csv",
+        ],
+        None,
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with(
+        "invocation,vertex,step,name,stage,index,total,instruction,kind,status,duration_s,line"
+    ));
+    assert_eq!(lines.count(), 12);
+}
+
+#[test]
+fn table_and_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("steps.txt");
+    let out = run(
+        &[
+            "steps",
+            fixture(BUILDKIT).to_str().unwrap(),
+            "-o",
+            dest.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let table = std::fs::read_to_string(&dest).unwrap();
+    assert!(table.contains("rebuilt") && table.contains("31.9s") && !table.contains("Step 1"));
+    assert!(!table.contains('\u{1b}'), "no colour into a file");
+    let forced = run(
+        &[
+            "steps",
+            fixture(BUILDKIT).to_str().unwrap(),
+            "--color",
+            "always",
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&forced.stdout).contains('\u{1b}'));
+    // Only the destination is left behind: the temporary file was renamed into place.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn unusable_inputs_exit_2_naming_the_file() {
+    let empty = temp_file(b"");
+    let mut noise = vec![0u8; 64 * 1024];
+    let mut x = 0x1234_5678u32;
+    for b in noise.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    let binary = temp_file(&noise);
+    let bad_gzip = temp_file(&gzip(b"#1 [internal] load build definition")[..20]);
+    for f in [empty.path(), binary.path(), bad_gzip.path()] {
+        let out = run(&["steps", f.to_str().unwrap()], None);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&f.display().to_string()),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let missing = run(&["steps", "/nonexistent/build.log"], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("/nonexistent/build.log"));
+    let bad_json =
+        temp_file(b"{\"events\": [{\"timestamp\": 1, \"message\": \"#1 x\"}, {\"timestamp\": ");
+    let out = run(&["steps", bad_json.path().to_str().unwrap()], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "steps were read before the error: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("warning")
+            && stderr(&out).contains(&bad_json.path().display().to_string())
+    );
+}
+
+#[test]
+fn truncated_gzip_keeps_the_steps_read_and_warns() {
+    let plain = std::fs::read(fixture(BUILDKIT)).unwrap();
+    let gz = gzip(&plain);
+    let cut = temp_file(&gz[..gz.len() - 30]);
+    let out = run(
+        &["steps", cut.path().to_str().unwrap(), "--format", "jsonl"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!jsonl(&out).is_empty());
+    assert!(stderr(&out).contains(&cut.path().display().to_string()));
+}
+
+#[test]
+fn hostile_bytes_in_output_lines_change_no_step() {
+    let plain = std::fs::read(fixture(BUILDKIT)).unwrap();
+    let want = steps_of(&fixture(BUILDKIT));
+    let mut dirty = Vec::new();
+    for line in plain.split(|&b| b == b'\n') {
+        dirty.extend_from_slice(line);
+        dirty.push(b'\n');
+        if line.starts_with(b"#9 ") && !line.starts_with(b"#9 DONE") {
+            dirty.extend_from_slice(b"#9 1.234 \xff\xfe\x00bad \x1b[31mred\x1b[0m DONE 1.0s\n");
+        }
+    }
+    // A 50 MB line in the middle: skipped and reported, the rest still parses.
+    let mut with_long = dirty.clone();
+    let at = with_long.len() / 2;
+    let at = at + with_long[at..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut long = vec![b'x'; 50 << 20];
+    long.push(b'\n');
+    with_long.splice(at..at, long);
+    for bytes in [dirty, with_long] {
+        let f = temp_file(&bytes);
+        let out = run(
+            &["steps", f.path().to_str().unwrap(), "--format", "jsonl"],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0));
+        let got = jsonl(&out);
+        let strip = |v: &[serde_json::Value]| {
+            v.iter()
+                .map(|r| {
+                    (
+                        r["step"].clone(),
+                        r["status"].clone(),
+                        r["duration_s"].clone(),
+                        r["name"].clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(&got), strip(&want));
+        if bytes.len() > 50 << 20 {
+            assert!(
+                stderr(&out).contains("skipped 1 line(s) longer than"),
+                "{}",
+                stderr(&out)
+            );
+        }
+    }
+}
+
+#[test]
+fn ansi_colour_around_headers_is_ignored() {
+    let plain = std::fs::read_to_string(fixture(BUILDKIT)).unwrap();
+    let coloured: String = plain
+        .lines()
+        .map(|l| {
+            if l.starts_with('#') && !l.starts_with("#9 ") {
+                format!("\x1b[34m{l}\x1b[0m\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let f = temp_file(coloured.as_bytes());
+    assert_eq!(steps_of(f.path()), steps_of(&fixture(BUILDKIT)));
+}
+
+#[test]
+fn completions_are_generated() {
+    let out = run(&["completions", "bash"], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cachescope"));
+}
