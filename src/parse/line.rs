@@ -303,13 +303,15 @@ pub fn launches_docker_build(s: &[u8]) -> bool {
     })
 }
 
-/// `#N ...` with N a number, else `None`.
+/// `#N ...` with N a number, else `None`. Hand-written: this runs on every line of a log.
 fn vertex_line(s: &[u8]) -> Option<Line<'_>> {
     let digits = s[1..].iter().take_while(|b| b.is_ascii_digit()).count();
     if digits == 0 || digits > 7 {
         return None;
     }
-    let id: u32 = std::str::from_utf8(&s[1..1 + digits]).ok()?.parse().ok()?;
+    let id = s[1..1 + digits]
+        .iter()
+        .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
     let rest = &s[1 + digits..];
     if rest.is_empty() {
         return (id < MAX_VERTEX).then_some(Line::Vertex {
@@ -337,15 +339,27 @@ fn vertex_line(s: &[u8]) -> Option<Line<'_>> {
     })
 }
 
+/// Length of a leading `12` or `12.34`, if followed by the end or a space (a time prefix).
+fn time_prefix_len(s: &[u8]) -> Option<usize> {
+    let int = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut n = int;
+    if s.get(n) == Some(&b'.') {
+        let frac = s[n + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if frac == 0 {
+            return None;
+        }
+        n += 1 + frac;
+    }
+    (int > 0 && matches!(s.get(n), None | Some(b' ' | b'\t'))).then_some(n)
+}
+
 fn vertex_body(rest: &[u8]) -> Body<'_> {
     let Some(&first) = rest.first() else {
         return Body::Output;
     };
     if first.is_ascii_digit() {
-        if let Ok((after, _)) = float(rest) {
-            if after.is_empty() || after[0] == b' ' || after[0] == b'\t' {
-                return Body::Output;
-            }
+        if time_prefix_len(rest).is_some() {
+            return Body::Output;
         }
         return Body::Text(trim_start(rest));
     }

@@ -330,6 +330,9 @@ impl Tracker {
     }
 
     fn vertex(&mut self, line_no: u64, id: u32, body: Body<'_>) {
+        if matches!(body, Body::Output | Body::Ellipsis) {
+            return; // the bulk of a log: step output changes no state
+        }
         let idx = match self.by_vertex.get(&id) {
             Some(&i) => i,
             None => {
