@@ -652,6 +652,17 @@ fn strip_prefix(s: &[u8]) -> Option<&[u8]> {
             return Some(trim_start(&rest[n..]));
         }
     }
+    // GitLab's timestamped trace puts a stream token after the time: `00O `, `01E+ `.
+    let gitlab: Res<'_, _> = (
+        take_while_m_n(2, 2, |b: u8| b.is_ascii_hexdigit()),
+        alt((char('O'), char('E'))),
+        opt(char('+')),
+        char(' '),
+    )
+        .parse(s);
+    if let Ok((rest, _)) = gitlab {
+        return Some(rest);
+    }
     // A console line number or compose service: `41 | `, `web-1  | `.
     let name = take_while1(|b: u8| b.is_ascii_alphanumeric() || b"_.-/".contains(&b));
     if let Ok((rest, _)) = (space0::<_, nom::error::Error<_>>, name, space0, char('|')).parse(s) {
@@ -737,6 +748,8 @@ mod tests {
             "41 | #8 CACHED",
             "web-1  | #8 CACHED",
             "DEBUG [abc123] \t#8 CACHED",
+            "2024-03-12T10:00:00.123456Z 00O #8 CACHED",
+            "2024-03-12T10:00:00.123456Z 01E+ #8 CACHED",
         ] {
             assert_eq!(
                 classify(l.as_bytes()),
