@@ -283,6 +283,11 @@ pub fn launches_docker_build(s: &[u8]) -> bool {
     if s.len() > 16 * 1024 {
         return false;
     }
+    // Most lines mention no build at all: one fast search rules them out.
+    static BU: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    if BU.get_or_init(|| memchr::memmem::Finder::new(" bu")).find(s).is_none() {
+        return false;
+    }
     const NEEDLES: [&[u8]; 8] = [
         b"docker build",
         b"docker buildx build",
