@@ -37,6 +37,8 @@ pub enum Line<'a> {
     LegacyStep {
         /// `2` in podman's multi-stage `[2/3] STEP 1/4: ...`, whose step numbers restart.
         stage: Option<u32>,
+        /// buildah / podman spelling (`STEP i/n:`).
+        buildah: bool,
         index: u32,
         total: Option<u32>,
         name: &'a [u8],
@@ -49,8 +51,10 @@ pub enum Line<'a> {
     BuildTriggers(u32),
     /// `Sending build context to Docker daemon ...`: a legacy build run starts.
     SendingContext,
-    /// `Successfully built <id>`, `Successfully tagged`, buildah `COMMIT`: a legacy run ended well.
+    /// `Successfully built <image id>`, `Successfully tagged x`: a legacy run ended well.
     LegacySuccess,
+    /// buildah's `COMMIT [name]`: the run ended well if it is a buildah run (psql prints it too).
+    BuildahCommit,
     /// The legacy builder's (or buildah's) failure message.
     LegacyFailure(&'a [u8]),
     /// `[Container] 2024/01/02 03:04:05.123456 ...` with its time in ms since the epoch.
@@ -79,17 +83,17 @@ pub enum Body<'a> {
     /// `#N ...`: the printer switches to another vertex.
     Ellipsis,
     /// BuildKit v0.5-era detail rows: `#1    completed: ...`, `#1     duration: 405ms`.
-    Detail(Detail),
+    Detail(Detail<'a>),
     /// A header (first time) or a sub-status line (`transferring context: 2B done`).
     Text(&'a [u8]),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Detail {
+pub enum Detail<'a> {
     Completed,
     Duration(f64),
     Cached,
-    Error,
+    Error(&'a [u8]),
     /// `digest:`, `name:`, `started:`: no bearing on status.
     Other,
 }
@@ -142,8 +146,12 @@ pub fn classify(line: &[u8]) -> Line<'_> {
                 }
                 rest = r;
             }
-            None => return Line::Text,
+            None => break,
         }
+    }
+    // Only the unwrapped text can be a command line: `#5 0.51 + docker build` is step output.
+    if launches_docker_build(rest) {
+        return Line::DockerCommand;
     }
     Line::Text
 }
@@ -223,8 +231,14 @@ fn classify_bare(s: &[u8]) -> Line<'_> {
             if s.starts_with(b"Sending build context to Docker daemon") {
                 return Line::SendingContext;
             }
-            if s.starts_with(b"Successfully built ") || s.starts_with(b"Successfully tagged ") {
+            if s.starts_with(b"Successfully tagged ") {
                 return Line::LegacySuccess;
+            }
+            if let Some(id) = s.strip_prefix(b"Successfully built ") {
+                // pip prints `Successfully built pkg1 pkg2`; docker prints an image id.
+                if (12..=64).contains(&id.len()) && id.iter().all(u8::is_ascii_hexdigit) {
+                    return Line::LegacySuccess;
+                }
             }
             if let Ok((_, l)) = buildah_step(s) {
                 return l;
@@ -249,13 +263,10 @@ fn classify_bare(s: &[u8]) -> Line<'_> {
 /// Lines starting with a letter that mean something.
 fn text_line(s: &[u8]) -> Line<'_> {
     if s.starts_with(b"COMMIT") && (s.len() == 6 || s[6] == b' ') {
-        return Line::LegacySuccess;
+        return Line::BuildahCommit;
     }
     if let Some(l) = legacy_failure(s) {
         return l;
-    }
-    if launches_docker_build(s) {
-        return Line::DockerCommand;
     }
     Line::Text
 }
@@ -278,33 +289,36 @@ fn legacy_failure(s: &[u8]) -> Option<Line<'_>> {
     hit.then_some(Line::LegacyFailure(s))
 }
 
-/// True for a shell or CI line that runs a docker build (a boundary between build runs).
+/// True for a shell or CI line that runs a docker build (a boundary between build runs):
+/// `$ docker build .`, `+ docker compose -f ci.yml build`, `[command]/usr/bin/docker buildx build`,
+/// `Running command podman build ...`, `buildah bud ...`.
 pub fn launches_docker_build(s: &[u8]) -> bool {
     if s.len() > 16 * 1024 {
         return false;
     }
     // Most lines mention no build at all: one fast search rules them out.
     static BU: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
-    if BU.get_or_init(|| memchr::memmem::Finder::new(" bu")).find(s).is_none() {
+    if BU
+        .get_or_init(|| memchr::memmem::Finder::new(" bu"))
+        .find(s)
+        .is_none()
+    {
         return false;
     }
-    const NEEDLES: [&[u8]; 8] = [
-        b"docker build",
-        b"docker buildx build",
-        b"docker image build",
-        b"docker buildx bake",
-        b"docker-compose build",
-        b"docker compose build",
-        b"podman build",
-        b"buildah bud",
-    ];
-    NEEDLES.iter().any(|n| {
-        memchr::memmem::find_iter(s, n).any(|at| {
-            let before_ok = at == 0 || matches!(s[at - 1], b' ' | b'/' | b'\t' | b'(' | b'`');
-            let end = at + n.len();
-            let after_ok = end == s.len() || matches!(s[end], b' ' | b'\t');
-            before_ok && after_ok
-        })
+    const PROGRAMS: [&[u8]; 4] = [b"docker", b"docker-compose", b"podman", b"buildah"];
+    const VERBS: [&[u8]; 3] = [b"build", b"bake", b"bud"];
+    let words: Vec<&[u8]> = s
+        .split(|b| b" \t;&|()`'\"".contains(b))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().enumerate().any(|(i, w)| {
+        let program = w.rsplit(|&b| b == b'/').next().unwrap_or(w);
+        PROGRAMS.contains(&program)
+            && words[i + 1..]
+                .iter()
+                .take(6)
+                .take_while(|w| !PROGRAMS.contains(w))
+                .any(|w| VERBS.contains(w))
     })
 }
 
@@ -407,12 +421,12 @@ fn vertex_body(rest: &[u8]) -> Body<'_> {
 }
 
 /// BuildKit v0.5 detail rows, right-aligned field names.
-fn detail(s: &[u8]) -> Res<'_, Detail> {
+fn detail(s: &[u8]) -> Res<'_, Detail<'_>> {
     alt((
         preceded(tag("duration: "), go_duration).map(Detail::Duration),
         tag("completed:").map(|_| Detail::Completed),
         tag("cached:").map(|_| Detail::Cached),
-        tag("error:").map(|_| Detail::Error),
+        preceded((tag("error:"), space0), take_while(|_| true)).map(Detail::Error),
         alt((tag("digest:"), tag("name:"), tag("started:"))).map(|_| Detail::Other),
     ))
     .parse(s)
@@ -461,11 +475,13 @@ fn to_u32(d: &[u8]) -> u32 {
 fn legacy_step(s: &[u8]) -> Res<'_, Line<'_>> {
     let (rest, (index, total)) =
         preceded(tag("Step "), (digit1, opt(preceded(char('/'), digit1)))).parse(s)?;
-    let (name, _) = (space0, char(':'), space0).parse(rest)?;
+    // Docker always prints ` : `; `Step 1: Build image` is someone's script talking.
+    let (name, _) = (space1, char(':'), space0).parse(rest)?;
     Ok((
         b"",
         Line::LegacyStep {
             stage: None,
+            buildah: false,
             index: to_u32(index),
             total: total.map(to_u32),
             name,
@@ -488,6 +504,7 @@ fn buildah_step(s: &[u8]) -> Res<'_, Line<'_>> {
         b"",
         Line::LegacyStep {
             stage: stage.map(to_u32),
+            buildah: true,
             index: to_u32(index),
             total: total.map(to_u32),
             name,
@@ -776,6 +793,7 @@ mod tests {
             classify(b"Step 3/8 : RUN make"),
             Line::LegacyStep {
                 stage: None,
+                buildah: false,
                 index: 3,
                 total: Some(8),
                 name: b"RUN make"
@@ -785,6 +803,7 @@ mod tests {
             classify(b"Step 3 : RUN make"),
             Line::LegacyStep {
                 stage: None,
+                buildah: false,
                 index: 3,
                 total: None,
                 name: b"RUN make"
@@ -794,10 +813,17 @@ mod tests {
             classify(b"[2/2] STEP 1/3: FROM alpine"),
             Line::LegacyStep {
                 stage: Some(2),
+                buildah: true,
                 index: 1,
                 total: Some(3),
                 name: b"FROM alpine"
             }
+        );
+        assert_eq!(classify(b"Step 1: Build image"), Line::Text);
+        assert_eq!(classify(b"Successfully built pyyaml"), Line::Text);
+        assert_eq!(
+            classify(b"Successfully built 49db85e41d62"),
+            Line::LegacySuccess
         );
         assert_eq!(classify(b" ---> Using cache"), Line::LegacyUsingCache);
         assert_eq!(classify(b"---> Using cache "), Line::LegacyUsingCache);

@@ -58,6 +58,7 @@ struct StepState {
     index: Option<u32>,
     total: Option<u32>,
     legacy_stage: Option<u32>,
+    buildah: bool,
     output: bool,
     start_ms: Option<i64>,
     end_ms: Option<i64>,
@@ -81,6 +82,7 @@ impl StepState {
             index: None,
             total: None,
             legacy_stage: None,
+            buildah: false,
             output: false,
             start_ms: None,
             end_ms: None,
@@ -197,6 +199,7 @@ pub struct Tracker {
     legacy_open: Option<usize>,
     trigger_steps_left: u32,
     tty_finished: bool,
+    tty_frame_seen: bool,
     previous: Vec<Step>,
     /// Timestamp of the current line's CloudWatch event, when the source has one.
     event_ms: Option<i64>,
@@ -295,21 +298,28 @@ impl Tracker {
                 self.close_invocation()
             }
             // Frames are redraws of one build; only explicit boundaries split TTY output.
-            Line::TtyFrame { finished } => self.tty_finished = finished,
+            Line::TtyFrame { finished } => {
+                self.tty_finished = finished;
+                self.tty_frame_seen = true;
+            }
             Line::TtyVertex { mark, name, secs } => self.tty_vertex(line_no, mark, name, secs),
             Line::LegacyStep {
                 stage,
+                buildah,
                 index,
                 total,
                 name,
-            } => self.legacy_step(line_no, stage, index, total, name),
+            } => self.legacy_step(line_no, stage, buildah, index, total, name),
             Line::LegacyUsingCache => self.legacy_output(|s| s.cached = true),
             Line::LegacyRunning => self.legacy_output(|s| s.cached = false),
             Line::BuildTriggers(n) => {
                 self.trigger_steps_left = n;
                 self.legacy_output(|_| {});
             }
-            Line::LegacySuccess => {
+            Line::BuildahCommit if !self.legacy_open.is_some_and(|i| self.steps[i].buildah) => {
+                self.legacy_output(|_| {})
+            }
+            Line::LegacySuccess | Line::BuildahCommit => {
                 if let Some(i) = self.legacy_open {
                     self.steps[i].output = true;
                     self.close_legacy_step(i, true);
@@ -334,7 +344,12 @@ impl Tracker {
             return; // the bulk of a log: step output changes no state
         }
         let idx = match self.by_vertex.get(&id) {
-            Some(&i) => i,
+            Some(&i) if !self.restarts_numbering(i, &body) => i,
+            Some(_) => {
+                // A new header for a vertex number that already ended: the next build run.
+                self.close_invocation();
+                return self.vertex(line_no, id, body);
+            }
             None => {
                 let Body::Text(header) = body else {
                     return; // output or an ending of a vertex whose header we never saw
@@ -353,16 +368,35 @@ impl Tracker {
             Body::Cached => s.cached = true,
             Body::Error(msg) => s.error = Some(String::from_utf8_lossy(msg).into_owned()),
             Body::Canceled => s.canceled = true,
-            Body::Detail(Detail::Completed) => s.completed = true,
-            Body::Detail(Detail::Duration(secs)) => {
+            Body::Detail(Detail::Completed) if s.error.is_none() => s.completed = true,
+            Body::Detail(Detail::Duration(secs)) if s.error.is_none() => {
                 s.completed = true;
                 s.detail_secs = Some((secs * 10.0).round() / 10.0);
             }
+            Body::Detail(Detail::Completed | Detail::Duration(_)) => return,
             Body::Detail(Detail::Cached) => s.cached = true,
-            Body::Detail(Detail::Error) => s.error = Some(String::new()),
+            Body::Detail(Detail::Error(msg)) => {
+                // v0.4 prints `error:` after `completed:`: the vertex completed by failing.
+                s.completed = false;
+                s.detail_secs = None;
+                let msg = String::from_utf8_lossy(msg);
+                s.error = Some(msg.trim_matches('"').to_string());
+            }
             Body::Detail(Detail::Other) => return,
         }
         self.announce(idx);
+    }
+
+    /// A build run without a `#0 building with` line (older BuildKit) still restarts its vertex
+    /// numbers: a header-like line (`[...] ...`) for an ended vertex with another name. A repeated
+    /// identical header is the same vertex (BuildKit re-prints it when it revisits the vertex).
+    fn restarts_numbering(&self, idx: usize, body: &Body<'_>) -> bool {
+        let Body::Text(text) = body else {
+            return false;
+        };
+        let s = &self.steps[idx];
+        let header_like = text.first() == Some(&b'[') && memchr::memchr(b']', text).is_some();
+        header_like && s.announced && line::trim_end(text) != s.name.as_bytes()
     }
 
     fn announce(&mut self, idx: usize) {
@@ -391,13 +425,19 @@ impl Tracker {
     }
 
     fn tty_vertex(&mut self, line_no: u64, mark: TtyMark, name: &[u8], secs: Option<f64>) {
+        // `=> Booting Puma` from a legacy RUN is output, not a TTY row: outside a `[+] Building`
+        // frame, only rows with a mark or a bracketed vertex name count.
+        if !self.tty_frame_seen && mark == TtyMark::None && name.first() != Some(&b'[') {
+            return self.legacy_output(|_| {});
+        }
         let text = String::from_utf8_lossy(name).into_owned();
         let idx = self.keyed_step(name, Origin::Tty, &text, line_no);
         let s = &mut self.steps[idx];
+        // Earlier frames show running timers: a mark in a later frame replaces them.
         match mark {
-            TtyMark::Cached => s.cached = true,
-            TtyMark::Error => s.error = Some(String::new()),
-            TtyMark::Canceled => s.canceled = true,
+            TtyMark::Cached => (s.cached, s.done) = (true, None),
+            TtyMark::Error => (s.error, s.done) = (Some(String::new()), None),
+            TtyMark::Canceled => (s.canceled, s.done) = (true, None),
             TtyMark::None => match secs {
                 Some(v) => s.done = Some(v),
                 None => return,
@@ -432,12 +472,16 @@ impl Tracker {
         &mut self,
         line_no: u64,
         stage: Option<u32>,
+        buildah: bool,
         index: u32,
         total: Option<u32>,
         name: &[u8],
     ) {
         if let Some(open) = self.legacy_open {
-            if self.trigger_steps_left > 0 {
+            let open_step = &self.steps[open];
+            let trigger_like =
+                open_step.index.is_some_and(|i| index <= i) || open_step.total != total;
+            if self.trigger_steps_left > 0 && trigger_like {
                 // `Step 1/1 : COPY ...` printed for an ONBUILD trigger of the FROM step: part of
                 // that step; whether it came from cache is decided by its last trigger.
                 self.trigger_steps_left -= 1;
@@ -468,6 +512,7 @@ impl Tracker {
         st.index = Some(index);
         st.total = total;
         st.legacy_stage = stage;
+        st.buildah = buildah;
         st.start_ms = self.event_ms;
         st.end_ms = self.event_ms;
         self.steps.push(st);
@@ -537,6 +582,7 @@ impl Tracker {
                 s.completed = true;
             }
         }
+        self.tty_frame_seen = false;
         self.by_vertex.clear();
         self.by_key.clear();
         if self.steps.is_empty() {

@@ -1,0 +1,165 @@
+//! Small logs for the rules a real log rarely shows all at once: where one docker build run
+//! ends and the next begins, and lines that only look like build events.
+
+use cachescope::parse::parse_bytes;
+
+/// `(invocation, step, status, duration)` of every step.
+fn rows(log: &str) -> Vec<(u32, String, &'static str, Option<f64>)> {
+    parse_bytes(log.as_bytes())
+        .steps
+        .into_iter()
+        .map(|s| (s.invocation, s.step, s.status.as_str(), s.duration_s))
+        .collect()
+}
+
+fn row(
+    inv: u32,
+    step: &str,
+    status: &'static str,
+    d: Option<f64>,
+) -> (u32, String, &'static str, Option<f64>) {
+    (inv, step.to_string(), status, d)
+}
+
+#[test]
+fn restarted_vertex_numbers_without_a_building_with_line_are_a_new_run() {
+    let log = "#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n#2 [1/2] FROM alpine\n#2 CACHED\n\
+               #1 [internal] load build definition from Dockerfile.worker\n#1 DONE 0.1s\n#2 [1/2] FROM debian\n#2 DONE 2.0s\n";
+    assert_eq!(
+        rows(log),
+        vec![
+            row(1, "#1", "rebuilt", Some(0.0)),
+            row(1, "#2", "cached", None),
+            row(2, "#1", "rebuilt", Some(0.1)),
+            row(2, "#2", "rebuilt", Some(2.0)),
+        ]
+    );
+}
+
+#[test]
+fn command_lines_of_several_ci_systems_start_a_run() {
+    for cmd in [
+        "[command]/usr/bin/docker buildx build --tag b .",
+        "  docker build -t b .",
+        "+ docker compose -f ci.yml build web",
+        "$ docker --context remote build .",
+        "[Container] 2024/01/01 00:00:00.000000 Running command podman build -t b .",
+    ] {
+        let log = format!(
+            "#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n#2 [1/2] FROM alpine\n#2 CACHED\n\
+             {cmd}\n#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n#2 [1/2] FROM alpine\n#2 DONE 1.0s\n"
+        );
+        let invocations: Vec<u32> = rows(&log).iter().map(|r| r.0).collect();
+        assert_eq!(invocations, [1, 1, 2, 2], "{cmd}");
+    }
+}
+
+#[test]
+fn docker_build_inside_step_output_is_not_a_boundary() {
+    let log =
+        "2024-01-01T00:00:00.0000000Z #0 building with \"default\" instance using docker driver\n\
+               2024-01-01T00:00:00.0000000Z #5 [2/3] RUN ./ci.sh\n\
+               2024-01-01T00:00:00.0000000Z #5 0.512 + docker build -t inner .\n\
+               2024-01-01T00:00:00.0000000Z #5 DONE 2.0s\n\
+               2024-01-01T00:00:00.0000000Z #6 [3/3] COPY a b\n\
+               2024-01-01T00:00:00.0000000Z #6 CACHED\n";
+    assert_eq!(
+        rows(log),
+        vec![
+            row(1, "#5", "rebuilt", Some(2.0)),
+            row(1, "#6", "cached", None)
+        ]
+    );
+}
+
+#[test]
+fn modern_onbuild_triggers_have_no_step_lines_to_fold() {
+    let log = "Step 1/3 : FROM node:onbuild\n# Executing 2 build triggers\n ---> Running in a\n ---> 111\n\
+               Step 2/3 : RUN npm test\n ---> Running in c\n ---> 222\nStep 3/3 : CMD x\n ---> Running in d\n ---> 333\n\
+               Successfully built 333333333333\n";
+    let got: Vec<String> = rows(log).into_iter().map(|r| r.1).collect();
+    assert_eq!(got, ["Step 1/3", "Step 2/3", "Step 3/3"]);
+}
+
+#[test]
+fn pip_and_psql_success_lines_do_not_end_a_legacy_run() {
+    let log = "Step 1/3 : FROM python\n ---> abc\nStep 2/3 : RUN pip install pyyaml && psql -c x\n ---> Running in 1\n\
+               Successfully built pyyaml\nCOMMIT\n ---> def\nStep 3/3 : CMD x\n ---> Running in 4\nSuccessfully built 789789789789\n";
+    let got = rows(log);
+    assert_eq!(got.len(), 3);
+    assert!(got.iter().all(|r| r.0 == 1 && r.2 == "rebuilt"), "{got:?}");
+}
+
+#[test]
+fn script_step_banners_are_not_legacy_steps() {
+    let log = "Step 1: Build image\n#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\nStep 2: Push image\n";
+    assert_eq!(rows(log), vec![row(1, "#1", "rebuilt", Some(0.0))]);
+}
+
+#[test]
+fn arrows_in_program_output_are_not_tty_rows() {
+    let log = "Step 1/2 : FROM ruby\n ---> abc\nStep 2/2 : RUN rails s\n ---> Running in 1\n=> Booting Puma\n\
+               => Rails 7.0 application starting 12.0s\n ---> def\nSuccessfully built abcdefabcdef\n";
+    let got: Vec<String> = rows(log).into_iter().map(|r| r.1).collect();
+    assert_eq!(got, ["Step 1/2", "Step 2/2"]);
+}
+
+#[test]
+fn a_tty_row_marked_error_later_is_an_error() {
+    let log = "[+] Building 1.2s (4/6)\n => [2/3] RUN make   1.0s\n[+] Building 3.4s (5/6)\n => ERROR [2/3] RUN make   3.1s\n";
+    assert_eq!(rows(log), vec![row(1, "#1", "error", None)]);
+}
+
+#[test]
+fn v04_error_row_after_completed_is_an_error_with_its_message() {
+    let log = "#6 [2/2] RUN false\n#6    completed: 2019-04-08 08:04:01.72257637 +0000 UTC\n#6     duration: 333ms\n\
+               #6        error: \"executor failed running [/bin/sh -c false]: exit code: 1\"\n";
+    let steps = parse_bytes(log.as_bytes()).steps;
+    assert_eq!(steps[0].status.as_str(), "error");
+    assert_eq!(steps[0].duration_s, None);
+    assert!(steps[0].error.as_deref().unwrap().contains("exit code: 1"));
+}
+
+#[test]
+fn the_same_output_printed_twice_is_one_run() {
+    let one = "#0 building with \"default\" instance using docker driver\n#1 [internal] load build definition from Dockerfile\n\
+               #1 DONE 0.0s\n#2 [1/2] FROM alpine\n#2 DONE 0.1s\n#3 [2/2] RUN make\n#3 DONE 9.9s\n";
+    let twice =
+        format!("{one}[Container] 2024/01/01 00:00:00 Running command cat build.log\n{one}");
+    assert_eq!(rows(&twice), rows(one));
+    // A second run that differs is kept.
+    let other = one.replace("#3 DONE 9.9s", "#3 CACHED");
+    assert_eq!(rows(&format!("{one}{other}")).len(), 6);
+}
+
+#[test]
+fn legacy_step_numbers_restarting_start_a_run() {
+    let build = "Sending build context to Docker daemon  2.048kB\nStep 1/2 : FROM alpine\n ---> abc\nStep 2/2 : RUN make\n ---> Using cache\n ---> def\nSuccessfully built abcdefabcdef\n";
+    let two = format!("{build}{}", build.replace("Using cache", "Running in 1"));
+    let got = rows(&two);
+    assert_eq!(got.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 1, 2, 2]);
+    assert_eq!((got[1].2, got[3].2), ("cached", "rebuilt"));
+}
+
+#[test]
+fn codebuild_phases_and_commands_are_reported() {
+    let log = "[Container] 2025/03/08 23:03:49.616090 Entering phase BUILD\n\
+               [Container] 2025/03/08 23:03:49.621332 Running command docker build -t app .\n\
+               #1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\
+               [Container] 2025/03/08 23:04:29.781600 Phase complete: BUILD State: SUCCEEDED\n";
+    let p = parse_bytes(log.as_bytes());
+    let phases: Vec<_> = p
+        .phases
+        .iter()
+        .map(|p| (p.phase.as_str(), p.state.as_str(), p.at_ms))
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            ("BUILD", "STARTED", 1_741_475_029_616),
+            ("BUILD", "SUCCEEDED", 1_741_475_069_781)
+        ]
+    );
+    assert_eq!(p.commands.len(), 1);
+    assert_eq!(p.commands[0].command, "docker build -t app .");
+}
