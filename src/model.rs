@@ -124,10 +124,11 @@ pub struct PhaseEvent {
     pub line: u64,
 }
 
-/// A `[Container] ... Running command X` line: the buildspec command CodeBuild ran.
+/// A command the log shows being run: CodeBuild's `[Container] ... Running command X` (any
+/// command, with its time), or a shell / CI line that starts a docker build (no time).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommandEvent {
     pub command: String,
-    pub at_ms: i64,
+    pub at_ms: Option<i64>,
     pub line: u64,
 }

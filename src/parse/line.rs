@@ -62,7 +62,7 @@ pub enum Line<'a> {
     /// `--progress=rawjson` output: one JSON SolveStatus per line.
     RawJson(&'a [u8]),
     /// A command line that starts a docker build (`$ docker build .`, `+ docker build`, ...).
-    DockerCommand,
+    DockerCommand(&'a [u8]),
     /// Anything else: output of a legacy step, CI chatter, error summaries.
     Text,
 }
@@ -151,7 +151,7 @@ pub fn classify(line: &[u8]) -> Line<'_> {
     }
     // Only the unwrapped text can be a command line: `#5 0.51 + docker build` is step output.
     if launches_docker_build(rest) {
-        return Line::DockerCommand;
+        return Line::DockerCommand(rest);
     }
     Line::Text
 }

@@ -294,8 +294,14 @@ impl Tracker {
         match l {
             Line::Blank => {}
             Line::Vertex { id, body } => self.vertex(line_no, id, body),
-            Line::BuildingWith | Line::DockerCommand | Line::SendingContext => {
-                self.close_invocation()
+            Line::BuildingWith | Line::SendingContext => self.close_invocation(),
+            Line::DockerCommand(command) => {
+                self.close_invocation();
+                self.events.push(Event::Command(CommandEvent {
+                    command: String::from_utf8_lossy(command).trim().to_string(),
+                    at_ms: None,
+                    line: line_no,
+                }));
             }
             // Frames are redraws of one build; only explicit boundaries split TTY output.
             Line::TtyFrame { finished } => {
@@ -563,7 +569,7 @@ impl Tracker {
                 }
                 self.events.push(Event::Command(CommandEvent {
                     command: text(c),
-                    at_ms,
+                    at_ms: Some(at_ms),
                     line: line_no,
                 }));
             }
