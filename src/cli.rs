@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Every Docker build step in a log: cached, rebuilt, failed, canceled or unfinished.
     Steps(StepsArgs),
+    /// Analyze one build: hit ratios, the step that broke the cache and why, findings.
+    Build(BuildArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -64,4 +66,54 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// A build log: a file (plain or gzip), `-` for stdin, or `aws logs get-log-events` JSON.
+    pub input: String,
+
+    /// Output format; csv and parquet write the frame chosen with --frame.
+    #[arg(long, short, value_enum, default_value_t = BuildFormat::Table)]
+    pub format: BuildFormat,
+
+    /// The frame to write as csv or parquet.
+    #[arg(long, value_enum, default_value_t = Frame::Steps)]
+    pub frame: Frame,
+
+    /// Write here instead of stdout (`-` is stdout); written atomically.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+
+    /// Also draw the steps as a waterfall chart: `.svg` or `.png`.
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
+
+    /// A previous build's log: what changed since, and the time the cache saved here.
+    #[arg(long, value_name = "LOG")]
+    pub baseline: Option<String>,
+
+    /// Colour the terminal view.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
+    #[arg(long, value_name = "BYTES")]
+    pub max_line_bytes: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuildFormat {
+    Table,
+    Json,
+    Markdown,
+    Csv,
+    Parquet,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Frame {
+    Steps,
+    Phases,
+    Builds,
 }

@@ -1,6 +1,8 @@
 //! One file per subcommand: glue between arguments, sources, the parser and renderers.
 
+pub mod build;
 pub mod output;
+pub mod read;
 pub mod steps;
 
 use std::process::ExitCode;
@@ -12,6 +14,7 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn run(cli: crate::cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         crate::cli::Command::Steps(args) => steps::run(&args, cli.verbose),
+        crate::cli::Command::Build(args) => build::run(&args, cli.verbose),
         crate::cli::Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "cachescope", &mut std::io::stdout());

@@ -60,6 +60,12 @@ impl Output {
             Output::Stdout(mut w) => Ok(w.flush()?),
             Output::File { tmp, dest } => {
                 let tmp = tmp.into_inner().map_err(|e| e.into_error())?;
+                // A temporary file is private (0600); the result is an ordinary file.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
+                }
                 tmp.persist(&dest)
                     .with_context(|| format!("cannot write {}", dest.display()))?;
                 Ok(())

@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 
 use super::output::Output;
-use super::{EXIT_ERROR, EXIT_OK};
+use super::{read, EXIT_OK};
 use crate::cli::{StepsArgs, StepsFormat};
 use crate::model::Step;
-use crate::parse::{Event, ParseOptions, ParseStats, Parser, DEFAULT_MAX_LINE};
+use crate::parse::{Event, ParseStats, Parser};
 use crate::report::steps::{jsonl_row, table, CsvRows};
-use crate::source::{read_local, LocalInput, LogSink};
+use crate::source::{LocalInput, LogSink};
 
 /// Feeds the parser and hands each finished step to the renderer as soon as it is released.
 struct StepStream {
@@ -77,9 +77,8 @@ pub fn run(args: &StepsArgs, verbose: bool) -> Result<ExitCode> {
     let input = LocalInput::from_arg(&args.input);
     let out = Output::open(args.output.as_deref())?;
     let color = out.use_color(args.color);
-    let max_line = args.max_line_bytes.unwrap_or(DEFAULT_MAX_LINE);
     let mut stream = StepStream {
-        parser: Parser::new(ParseOptions { max_line }),
+        parser: read::parser(args.max_line_bytes),
         format: args.format,
         out,
         csv: CsvRows::new(),
@@ -88,52 +87,22 @@ pub fn run(args: &StepsArgs, verbose: bool) -> Result<ExitCode> {
         count: 0,
         write_error: None,
     };
-    let read = read_local(&input, &mut stream);
+    let result = read::stream_local(&input, &mut stream);
     let stats = stream.finish();
     if let Some(e) = stream.write_error.take() {
         return Err(e.into());
     }
-    if verbose {
-        if let Ok(enc) = &read {
-            eprintln!(
-                "cachescope: read {input} as {enc:?}: {} bytes, {} lines, {} docker build run(s), {} steps",
-                stats.bytes, stats.lines, stats.invocations, stream.count
-            );
-        }
-    }
-    report_long_lines(&input, &stats, max_line);
-    match read {
-        Err(e) if stream.count == 0 => return Err(e),
-        Err(e) => eprintln!(
-            "cachescope: warning: {e:#}; showing the {} steps read before the problem",
-            stream.count
-        ),
-        Ok(_) if stream.count == 0 => {
-            bail!(
-                "no Docker build steps found in {input} ({} lines read): is it a docker build log?",
-                stats.lines
-            )
-        }
-        Ok(_) => {}
+    read::report_problems(&input, &stats, result, stream.count, verbose)?;
+    if stream.count == 0 {
+        bail!(
+            "no Docker build steps found in {input} ({} lines read): is it a docker build log?",
+            stats.lines
+        );
     }
     if args.format == StepsFormat::Table {
         let rendered = table(&stream.held, color);
         stream.out.write_all(rendered.as_bytes())?;
     }
     stream.out.commit()?;
-    Ok(ExitCode::from(if stream.count > 0 {
-        EXIT_OK
-    } else {
-        EXIT_ERROR
-    }))
-}
-
-fn report_long_lines(input: &LocalInput, stats: &ParseStats, max_line: usize) {
-    if let Some(first) = stats.long_lines.first() {
-        eprintln!(
-            "cachescope: warning: {input}: skipped {} line(s) longer than {max_line} bytes \
-             (first: line {}, byte offset {}, {} bytes)",
-            stats.long_line_count, first.line, first.offset, first.len
-        );
-    }
+    Ok(ExitCode::from(EXIT_OK))
 }

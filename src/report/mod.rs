@@ -1,4 +1,5 @@
 //! Renderers: one per output format, each turning model values into bytes. No file writes here;
 //! the commands decide where bytes go.
 
+pub mod build;
 pub mod steps;

@@ -1,0 +1,429 @@
+//! Why the cache broke, and what to do about it: the cache-bust step of each stage and its
+//! likely cause, the scenario in the words of the build-time table teams use, and cache-health
+//! findings read from the log (builder, `--cache-from`, cache import, inline cache, failures).
+
+use serde::Serialize;
+
+use crate::model::{CommandEvent, Step, StepKind, StepStatus};
+use crate::parse::line::launches_docker_build;
+
+/// The likely cause of a cache bust, from the bust step's instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cause {
+    /// The base image changed (or had to be pulled): every step after FROM rebuilt.
+    BaseImage,
+    /// A dependency manifest was copied (requirements.txt, package.json, go.mod, ...).
+    DependencyManifest,
+    /// Application source was copied (`COPY . .`, `COPY src/ ...`).
+    ApplicationSource,
+    /// `COPY --from=<stage>`: an upstream stage was rebuilt.
+    UpstreamStage,
+    /// An `ARG` or `ENV` value changed.
+    BuildArgOrEnv,
+    /// The instruction's own text changed (or a build arg it reads).
+    InstructionChanged,
+    /// Nothing came from cache: no cache was available to this build.
+    NoCache,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::BaseImage => "base image changed",
+            Cause::DependencyManifest => "dependency manifest copied",
+            Cause::ApplicationSource => "application source copied",
+            Cause::UpstreamStage => "upstream stage rebuilt",
+            Cause::BuildArgOrEnv => "build arg / env changed",
+            Cause::InstructionChanged => "instruction changed",
+            Cause::NoCache => "no cache available",
+        }
+    }
+}
+
+/// The first Dockerfile step of a stage that ran, after which nothing in that stage came from
+/// cache.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bust {
+    pub invocation: u32,
+    pub stage: Option<String>,
+    pub step: String,
+    pub name: String,
+    pub line: u64,
+    pub cause: Cause,
+    /// Seconds of rebuilt steps in the stage from this step on.
+    pub rebuilt_after_s: f64,
+}
+
+/// The build's scenario, in the words of the build-time table teams use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scenario {
+    NoChanges,
+    ApplicationCodeOnly,
+    DependenciesChanged,
+    BaseImageChanged,
+    ColdBuild,
+    /// A RUN, ARG/ENV or other instruction changed.
+    OtherChange,
+    /// The log holds no Dockerfile step to judge.
+    NoDockerBuild,
+}
+
+impl Scenario {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scenario::NoChanges => "no changes (all cached)",
+            Scenario::ApplicationCodeOnly => "application code only",
+            Scenario::DependenciesChanged => "dependencies changed",
+            Scenario::BaseImageChanged => "base image changed",
+            Scenario::ColdBuild => "cold build (no cache)",
+            Scenario::OtherChange => "other change (instruction or build arg)",
+            Scenario::NoDockerBuild => "no docker build",
+        }
+    }
+}
+
+/// What the log says about the cache set-up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Health {
+    /// `buildkit`, `legacy`, `buildkit+legacy`, or `none`.
+    pub builder: String,
+    /// Whether the docker build command passed `--cache-from`; `None` if no command is in the log.
+    pub cache_from: Option<bool>,
+    /// Whether it passed `BUILDKIT_INLINE_CACHE=1` (or `--cache-to type=inline`).
+    pub inline_cache: Option<bool>,
+    /// `ok`, `failed` or `absent`: the `importing cache manifest` step.
+    pub cache_import: String,
+    /// The cache import's error text, when it failed.
+    pub cache_import_error: Option<String>,
+    /// The image or location the cache was imported from.
+    pub cache_import_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// `error`, `warning` or `info`.
+    pub severity: &'static str,
+    pub message: String,
+    /// A one-line fix, where there is one.
+    pub fix: Option<String>,
+}
+
+pub fn health(steps: &[Step], commands: &[CommandEvent]) -> Health {
+    let buildkit = steps.iter().any(|s| s.vertex.is_some());
+    let legacy = steps.iter().any(|s| s.vertex.is_none());
+    let builder = match (buildkit, legacy) {
+        (true, true) => "buildkit+legacy",
+        (true, false) => "buildkit",
+        (false, true) => "legacy",
+        (false, false) => "none",
+    };
+    let builds: Vec<&str> = commands
+        .iter()
+        .map(|c| c.command.as_str())
+        .filter(|c| launches_docker_build(c.as_bytes()))
+        .collect();
+    let any = |needles: &[&str]| {
+        (!builds.is_empty()).then(|| builds.iter().any(|c| needles.iter().any(|n| c.contains(n))))
+    };
+    let imports: Vec<&Step> = steps
+        .iter()
+        .filter(|s| s.kind == StepKind::CacheImport)
+        .collect();
+    let failed = imports.iter().find(|s| s.status == StepStatus::Error);
+    let cache_import = if failed.is_some() {
+        "failed"
+    } else if imports.iter().any(|s| s.status == StepStatus::Rebuilt) {
+        "ok"
+    } else {
+        "absent"
+    };
+    Health {
+        builder: builder.into(),
+        cache_from: any(&["--cache-from"]),
+        inline_cache: any(&["BUILDKIT_INLINE_CACHE=1", "type=inline"]),
+        cache_import: cache_import.into(),
+        cache_import_error: failed.and_then(|s| s.error.clone()),
+        cache_import_ref: imports.first().and_then(|s| {
+            s.name
+                .strip_prefix("importing cache manifest from ")
+                .map(str::to_string)
+        }),
+    }
+}
+
+/// The instruction text without `[stage i/n] ` (BuildKit) — legacy names are already bare.
+pub fn instruction_text(step: &Step) -> &str {
+    match (step.vertex, step.name.find("] ")) {
+        (Some(_), Some(i)) if step.name.starts_with('[') => step.name[i + 2..].trim(),
+        _ => step.name.trim(),
+    }
+}
+
+/// File names whose change means "dependencies changed".
+const MANIFESTS: [&str; 30] = [
+    "requirements",
+    "package.json",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lockb",
+    "pyproject.toml",
+    "poetry.lock",
+    "pipfile",
+    "pipfile.lock",
+    "setup.py",
+    "setup.cfg",
+    "environment.yml",
+    "uv.lock",
+    "go.mod",
+    "go.sum",
+    "cargo.toml",
+    "cargo.lock",
+    "gemfile",
+    "gemfile.lock",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "settings.gradle",
+    "gradle.properties",
+    "composer.json",
+    "composer.lock",
+    "mix.exs",
+    "mix.lock",
+];
+
+fn is_manifest(path: &str) -> bool {
+    let file = path
+        .trim_matches(['"', '\'', '[', ']', ','])
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    let file = file.to_ascii_lowercase();
+    MANIFESTS
+        .iter()
+        .any(|m| file == *m || (m == &"requirements" && file.starts_with(m)))
+        || file.ends_with(".csproj")
+        || file == "packages.config"
+}
+
+fn cause_of(step: &Step) -> Cause {
+    let text = instruction_text(step);
+    let mut words = text.split_whitespace();
+    let instr = words.next().unwrap_or("").to_ascii_uppercase();
+    let args: Vec<&str> = words.collect();
+    match instr.as_str() {
+        "FROM" => Cause::BaseImage,
+        "ARG" | "ENV" => Cause::BuildArgOrEnv,
+        "COPY" | "ADD" => {
+            if args.iter().any(|a| a.starts_with("--from=")) {
+                return Cause::UpstreamStage;
+            }
+            let paths: Vec<&str> = args
+                .iter()
+                .copied()
+                .filter(|a| !a.starts_with("--"))
+                .collect();
+            let sources = &paths[..paths.len().saturating_sub(1)];
+            if sources.iter().any(|p| is_manifest(p)) {
+                Cause::DependencyManifest
+            } else {
+                Cause::ApplicationSource
+            }
+        }
+        _ => Cause::InstructionChanged,
+    }
+}
+
+/// The cache-bust step of every (invocation, stage) whose later steps all ran.
+pub fn stage_busts(steps: &[Step], health: &Health) -> Vec<Bust> {
+    type StageKey = (u32, Option<String>);
+    let mut groups: Vec<(StageKey, Vec<&Step>)> = Vec::new();
+    for s in steps.iter().filter(|s| s.kind == StepKind::Dockerfile) {
+        let key = (s.invocation, s.stage.clone());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(s),
+            None => groups.push((key, vec![s])),
+        }
+    }
+    let cached_in_run = |inv: u32| {
+        steps.iter().any(|s| {
+            s.invocation == inv && s.is_cacheable_instruction() && s.status == StepStatus::Cached
+        })
+    };
+    let mut out = Vec::new();
+    for ((inv, stage), mut group) in groups {
+        group.sort_by_key(|s| (s.index.unwrap_or(u32::MAX), s.line));
+        let from = group
+            .iter()
+            .find(|s| s.instruction.as_deref() == Some("FROM"))
+            .copied();
+        let body: Vec<&Step> = group
+            .into_iter()
+            .filter(|s| s.is_cacheable_instruction())
+            .collect();
+        let last_cached = body.iter().rposition(|s| s.status == StepStatus::Cached);
+        let after = last_cached.map_or(0, |i| i + 1);
+        let ran = |s: &&&Step| matches!(s.status, StepStatus::Rebuilt | StepStatus::Error);
+        let Some(bust) = body[after..].iter().find(ran) else {
+            continue;
+        };
+        let cause = if last_cached.is_some() {
+            cause_of(bust)
+        } else if !cached_in_run(inv) && health.cache_import != "ok" {
+            Cause::NoCache
+        } else if from.is_some_and(|f| f.duration_s.unwrap_or(0.0) >= 1.0) {
+            Cause::BaseImage
+        } else {
+            cause_of(bust)
+        };
+        let rebuilt_after_s = body[after..]
+            .iter()
+            .filter(|s| s.status == StepStatus::Rebuilt)
+            .filter_map(|s| s.duration_s)
+            .sum::<f64>();
+        out.push(Bust {
+            invocation: inv,
+            stage,
+            step: bust.step.clone(),
+            name: bust.name.clone(),
+            line: bust.line,
+            cause,
+            // `+ 0.0`: a sum of nothing is -0.0.
+            rebuilt_after_s: (rebuilt_after_s * 1000.0).round() / 1000.0 + 0.0,
+        });
+    }
+    out
+}
+
+pub fn scenario(dockerfile_steps: u32, hit_ratio: Option<f64>, bust: Option<&Bust>) -> Scenario {
+    if dockerfile_steps == 0 {
+        return Scenario::NoDockerBuild;
+    }
+    match bust.map(|b| b.cause) {
+        None if hit_ratio == Some(1.0) => Scenario::NoChanges,
+        None => Scenario::OtherChange,
+        Some(Cause::NoCache) => Scenario::ColdBuild,
+        Some(Cause::BaseImage) => Scenario::BaseImageChanged,
+        Some(Cause::DependencyManifest) => Scenario::DependenciesChanged,
+        Some(Cause::ApplicationSource) => Scenario::ApplicationCodeOnly,
+        Some(_) => Scenario::OtherChange,
+    }
+}
+
+/// A RUN that installs dependencies.
+fn installs_dependencies(text: &str) -> bool {
+    const TOOLS: [&str; 12] = [
+        "pip install",
+        "pip3 install",
+        "npm ci",
+        "npm install",
+        "yarn install",
+        "pnpm install",
+        "go mod download",
+        "bundle install",
+        "composer install",
+        "poetry install",
+        "mvn ",
+        "gradle",
+    ];
+    text.starts_with("RUN") && TOOLS.iter().any(|t| text.contains(t))
+}
+
+pub fn findings(
+    steps: &[Step],
+    h: &Health,
+    bust: Option<&Bust>,
+    scenario: Scenario,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut add = |severity, message: String, fix: Option<&str>| {
+        out.push(Finding {
+            severity,
+            message,
+            fix: fix.map(str::to_string),
+        })
+    };
+    for s in steps
+        .iter()
+        .filter(|s| s.status == StepStatus::Error && s.kind != StepKind::CacheImport)
+    {
+        let why = s.error.as_deref().unwrap_or("no error text in the log");
+        add(
+            "error",
+            format!("{} {} failed: {why}", s.step, s.name),
+            None,
+        );
+    }
+    let reference = h
+        .cache_import_ref
+        .as_deref()
+        .unwrap_or("the --cache-from image");
+    if h.cache_import == "failed" {
+        let why = h.cache_import_error.as_deref().unwrap_or("");
+        add(
+            "warning",
+            format!("cache import failed: {reference}: {why}"),
+            Some("the image does not exist or is not readable: push it once built with --build-arg BUILDKIT_INLINE_CACHE=1, and allow ecr:BatchGetImage"),
+        );
+    }
+    if h.builder.contains("buildkit") {
+        if h.cache_from == Some(true) && h.cache_import == "absent" {
+            add(
+                "warning",
+                "--cache-from was passed but no cache manifest was imported".into(),
+                Some("the image carries no cache metadata: build and push it with --build-arg BUILDKIT_INLINE_CACHE=1"),
+            );
+        }
+        if h.cache_from == Some(true) && h.inline_cache == Some(false) {
+            add(
+                "info",
+                "the image this build pushes carries no inline cache metadata".into(),
+                Some("add --build-arg BUILDKIT_INLINE_CACHE=1 so the next build's --cache-from can use it"),
+            );
+        }
+        if h.cache_from == Some(false) && scenario == Scenario::ColdBuild {
+            add(
+                "warning",
+                "no --cache-from: a fresh CodeBuild host starts with an empty cache".into(),
+                Some("pass --cache-from $ECR_REPO:latest and --build-arg BUILDKIT_INLINE_CACHE=1, or enable LOCAL_DOCKER_LAYER_CACHE"),
+            );
+        }
+    }
+    if h.builder.contains("legacy") {
+        add(
+            "info",
+            "the legacy builder ran: no cache import from a registry, no parallel stages".into(),
+            Some("set DOCKER_BUILDKIT=1 (or use docker buildx build)"),
+        );
+    }
+    if scenario == Scenario::ColdBuild && h.cache_from != Some(false) {
+        add(
+            "warning",
+            "no Dockerfile step came from cache".into(),
+            Some("enable the project's LOCAL_DOCKER_LAYER_CACHE or pass --cache-from with an image built with inline cache"),
+        );
+    }
+    if let Some(b) = bust.filter(|b| b.cause == Cause::ApplicationSource) {
+        let reinstall = steps.iter().find(|s| {
+            s.invocation == b.invocation
+                && s.stage == b.stage
+                && s.line > b.line
+                && s.status == StepStatus::Rebuilt
+                && installs_dependencies(instruction_text(s))
+        });
+        if let Some(r) = reinstall {
+            add(
+                "warning",
+                format!(
+                    "dependencies are reinstalled on every source change: {} runs after {}",
+                    r.name, b.name
+                ),
+                Some("copy only the dependency manifest and install before copying the source"),
+            );
+        }
+    }
+    out
+}

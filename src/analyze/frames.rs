@@ -1,0 +1,83 @@
+//! Model values → polars DataFrames with the columns named in [`super::schema`].
+
+use polars::prelude::*;
+
+use super::schema::{builds as b, phases as p, steps as s};
+use super::summary::{PhaseRow, Summary};
+use crate::model::Step;
+
+/// One row per step, the `steps` contract columns and types.
+pub fn steps_frame(steps: &[Step]) -> PolarsResult<DataFrame> {
+    let col = |f: fn(&Step) -> Option<String>| steps.iter().map(f).collect::<Vec<_>>();
+    df!(
+        s::INVOCATION => steps.iter().map(|x| x.invocation).collect::<Vec<u32>>(),
+        s::VERTEX => steps.iter().map(|x| x.vertex).collect::<Vec<Option<u32>>>(),
+        s::STEP => col(|x| Some(x.step.clone())),
+        s::NAME => col(|x| Some(x.name.clone())),
+        s::STAGE => col(|x| x.stage.clone()),
+        s::INDEX => steps.iter().map(|x| x.index).collect::<Vec<Option<u32>>>(),
+        s::TOTAL => steps.iter().map(|x| x.total).collect::<Vec<Option<u32>>>(),
+        s::INSTRUCTION => col(|x| x.instruction.clone()),
+        s::KIND => col(|x| Some(x.kind.as_str().to_string())),
+        s::STATUS => col(|x| Some(x.status.as_str().to_string())),
+        s::DURATION_S => steps.iter().map(|x| x.duration_s).collect::<Vec<Option<f64>>>(),
+        s::LINE => steps.iter().map(|x| x.line).collect::<Vec<u64>>(),
+        s::ERROR => col(|x| x.error.clone()),
+    )
+}
+
+fn datetime_ms(name: &str, ms: Vec<Option<i64>>) -> PolarsResult<Column> {
+    Series::new(name.into(), ms)
+        .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+        .map(Column::from)
+}
+
+/// One row per CodeBuild phase; times are UTC.
+pub fn phases_frame(phases: &[PhaseRow]) -> PolarsResult<DataFrame> {
+    DataFrame::new_infer_height(vec![
+        Column::new(
+            p::PHASE.into(),
+            phases.iter().map(|x| x.phase.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            p::STATE.into(),
+            phases.iter().map(|x| x.state.clone()).collect::<Vec<_>>(),
+        ),
+        datetime_ms(p::START, phases.iter().map(|x| x.start_ms).collect())?,
+        datetime_ms(p::END, phases.iter().map(|x| x.end_ms).collect())?,
+        Column::new(
+            p::DURATION_S.into(),
+            phases.iter().map(|x| x.duration_s).collect::<Vec<_>>(),
+        ),
+    ])
+}
+
+/// The one-row build summary.
+pub fn builds_frame(sum: &Summary) -> PolarsResult<DataFrame> {
+    let c = &sum.counts;
+    let bust = sum.cache_bust.as_ref();
+    df!(
+        b::SOURCE => [sum.source.clone()],
+        b::BUILDER => [sum.health.builder.clone()],
+        b::INVOCATIONS => [sum.invocations],
+        b::STEPS => [sum.steps],
+        b::CACHED => [c.cached],
+        b::REBUILT => [c.rebuilt],
+        b::ERROR => [c.error],
+        b::CANCELED => [c.canceled],
+        b::UNFINISHED => [c.unfinished],
+        b::DOCKERFILE_STEPS => [sum.dockerfile_steps],
+        b::DOCKERFILE_CACHED => [sum.dockerfile_cached],
+        b::HIT_RATIO => [sum.hit_ratio],
+        b::HIT_RATIO_ALL => [sum.hit_ratio_all],
+        b::REBUILT_S => [sum.rebuilt_s],
+        b::DOCKER_BUILD_S => [sum.docker_build_s],
+        b::CACHE_BUST_STEP => [bust.map(|x| x.name.clone())],
+        b::CACHE_BUST_CAUSE => [bust.map(|x| x.cause.as_str().to_string())],
+        b::SCENARIO => [sum.scenario.as_str().to_string()],
+        b::CACHE_FROM => [sum.health.cache_from],
+        b::INLINE_CACHE => [sum.health.inline_cache],
+        b::CACHE_IMPORT => [sum.health.cache_import.clone()],
+        b::TIME_SAVED_S => [sum.baseline.as_ref().map(|x| x.time_saved_s)],
+    )
+}

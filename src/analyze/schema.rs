@@ -1,0 +1,72 @@
+//! Column names of every frame, in one place: the frames, the writers and the tests use these.
+
+/// The steps frame: the `steps` output contract (DESIGN.md), one row per step.
+pub mod steps {
+    pub const INVOCATION: &str = "invocation";
+    pub const VERTEX: &str = "vertex";
+    pub const STEP: &str = "step";
+    pub const NAME: &str = "name";
+    pub const STAGE: &str = "stage";
+    pub const INDEX: &str = "index";
+    pub const TOTAL: &str = "total";
+    pub const INSTRUCTION: &str = "instruction";
+    pub const KIND: &str = "kind";
+    pub const STATUS: &str = "status";
+    pub const DURATION_S: &str = "duration_s";
+    pub const LINE: &str = "line";
+    pub const ERROR: &str = "error";
+    pub const ALL: [&str; 13] = [
+        INVOCATION,
+        VERTEX,
+        STEP,
+        NAME,
+        STAGE,
+        INDEX,
+        TOTAL,
+        INSTRUCTION,
+        KIND,
+        STATUS,
+        DURATION_S,
+        LINE,
+        ERROR,
+    ];
+}
+
+/// The phases frame: one row per CodeBuild phase.
+pub mod phases {
+    pub const PHASE: &str = "phase";
+    pub const STATE: &str = "state";
+    /// Datetime (ms, UTC).
+    pub const START: &str = "start";
+    /// Datetime (ms, UTC); null while the phase has not completed in the log.
+    pub const END: &str = "end";
+    pub const DURATION_S: &str = "duration_s";
+    pub const ALL: [&str; 5] = [PHASE, STATE, START, END, DURATION_S];
+}
+
+/// The builds frame: one row per build (here, one).
+pub mod builds {
+    pub const SOURCE: &str = "source";
+    pub const BUILDER: &str = "builder";
+    pub const INVOCATIONS: &str = "invocations";
+    pub const STEPS: &str = "steps";
+    pub const CACHED: &str = "cached";
+    pub const REBUILT: &str = "rebuilt";
+    pub const ERROR: &str = "error";
+    pub const CANCELED: &str = "canceled";
+    pub const UNFINISHED: &str = "unfinished";
+    /// Dockerfile steps other than FROM: the `hit_ratio` denominator's universe.
+    pub const DOCKERFILE_STEPS: &str = "dockerfile_steps";
+    pub const DOCKERFILE_CACHED: &str = "dockerfile_cached";
+    pub const HIT_RATIO: &str = "hit_ratio";
+    pub const HIT_RATIO_ALL: &str = "hit_ratio_all";
+    pub const REBUILT_S: &str = "rebuilt_s";
+    pub const DOCKER_BUILD_S: &str = "docker_build_s";
+    pub const CACHE_BUST_STEP: &str = "cache_bust_step";
+    pub const CACHE_BUST_CAUSE: &str = "cache_bust_cause";
+    pub const SCENARIO: &str = "scenario";
+    pub const CACHE_FROM: &str = "cache_from";
+    pub const INLINE_CACHE: &str = "inline_cache";
+    pub const CACHE_IMPORT: &str = "cache_import";
+    pub const TIME_SAVED_S: &str = "time_saved_s";
+}

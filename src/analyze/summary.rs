@@ -1,0 +1,293 @@
+//! The build summary: counts, both ratios, docker time per run, phases, cache bust, scenario,
+//! cache health and findings — everything `cachescope build` reports about one log.
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::baseline::Comparison;
+use super::diagnose::{self, Bust, Finding, Health, Scenario};
+use super::frames::steps_frame;
+use super::schema::steps as s;
+use crate::model::{CommandEvent, PhaseEvent, Step};
+
+/// What the parser read from one build's log.
+#[derive(Debug, Clone, Default)]
+pub struct BuildInput {
+    /// Where the log came from (a path, `<stdin>`, a build ID).
+    pub source: String,
+    pub steps: Vec<Step>,
+    pub phases: Vec<PhaseEvent>,
+    pub commands: Vec<CommandEvent>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StatusCounts {
+    pub cached: u32,
+    pub rebuilt: u32,
+    pub error: u32,
+    pub canceled: u32,
+    pub unfinished: u32,
+}
+
+/// One CodeBuild phase, from its `Entering phase` and `Phase complete` lines.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhaseRow {
+    pub phase: String,
+    /// `SUCCEEDED`, `FAILED`, ...; `STARTED` if the log ends inside the phase.
+    pub state: String,
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+    pub duration_s: Option<f64>,
+}
+
+/// One docker build run of the log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    pub invocation: u32,
+    pub steps: u32,
+    pub hit_ratio: Option<f64>,
+    /// Wall time of the run: from its CodeBuild `Running command docker build` line to the next
+    /// `[Container]` line; else the sum of its step durations (an upper bound: BuildKit runs
+    /// steps in parallel). `None` when the log has neither.
+    pub docker_build_s: Option<f64>,
+    /// `codebuild-timestamps` or `sum-of-steps`.
+    pub docker_build_s_from: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub source: String,
+    pub invocations: u32,
+    pub steps: u32,
+    pub counts: StatusCounts,
+    /// Dockerfile steps other than FROM.
+    pub dockerfile_steps: u32,
+    pub dockerfile_cached: u32,
+    /// cached ÷ (cached + rebuilt + error) over Dockerfile steps, FROM excluded.
+    pub hit_ratio: Option<f64>,
+    /// cached ÷ all finished steps (any kind; canceled counts as finished).
+    pub hit_ratio_all: Option<f64>,
+    /// Seconds spent in rebuilt Dockerfile steps.
+    pub rebuilt_s: f64,
+    /// Total docker build time over all runs (see [`RunSummary::docker_build_s`]).
+    pub docker_build_s: Option<f64>,
+    pub runs: Vec<RunSummary>,
+    pub phases: Vec<PhaseRow>,
+    /// The step that broke the cache for the build as a whole.
+    pub cache_bust: Option<Bust>,
+    /// The cache-bust step of each stage that had one.
+    pub stage_busts: Vec<Bust>,
+    pub scenario: Scenario,
+    pub health: Health,
+    pub findings: Vec<Finding>,
+    pub baseline: Option<Comparison>,
+}
+
+fn ratio(num: u32, den: u32) -> Option<f64> {
+    (den > 0).then(|| f64::from(num) / f64::from(den))
+}
+
+/// Counts by status and the ratio numerators, as one polars query over the steps frame.
+struct Counts {
+    all: StatusCounts,
+    dockerfile: u32,
+    dockerfile_cached: u32,
+    dockerfile_ran: u32,
+    rebuilt_s: f64,
+}
+
+fn count(steps: &[Step]) -> PolarsResult<Counts> {
+    let df = steps_frame(steps)?;
+    let status = || col(s::STATUS);
+    let is = |v: &str| status().eq(lit(v.to_string()));
+    let cacheable = || {
+        col(s::KIND)
+            .eq(lit("dockerfile"))
+            .and(col(s::INSTRUCTION).fill_null(lit("")).neq(lit("FROM")))
+    };
+    let dockerfile = || col(s::KIND).eq(lit("dockerfile"));
+    let out = df
+        .lazy()
+        .select([
+            is("cached").sum().alias("cached"),
+            is("rebuilt").sum().alias("rebuilt"),
+            is("error").sum().alias("error"),
+            is("canceled").sum().alias("canceled"),
+            is("unfinished").sum().alias("unfinished"),
+            cacheable().sum().alias("dockerfile"),
+            cacheable()
+                .and(is("cached"))
+                .sum()
+                .alias("dockerfile_cached"),
+            cacheable()
+                .and(is("rebuilt").or(is("error")))
+                .sum()
+                .alias("dockerfile_ran"),
+            col(s::DURATION_S)
+                .filter(dockerfile().and(is("rebuilt")))
+                .sum()
+                .alias("rebuilt_s"),
+        ])
+        .collect()?;
+    let n = |name: &str| -> PolarsResult<u32> {
+        Ok(out
+            .column(name)?
+            .cast(&DataType::UInt32)?
+            .u32()?
+            .get(0)
+            .unwrap_or(0))
+    };
+    Ok(Counts {
+        all: StatusCounts {
+            cached: n("cached")?,
+            rebuilt: n("rebuilt")?,
+            error: n("error")?,
+            canceled: n("canceled")?,
+            unfinished: n("unfinished")?,
+        },
+        dockerfile: n("dockerfile")?,
+        dockerfile_cached: n("dockerfile_cached")?,
+        dockerfile_ran: n("dockerfile_ran")?,
+        rebuilt_s: out
+            .column("rebuilt_s")?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .get(0)
+            .unwrap_or(0.0),
+    })
+}
+
+/// Pairs `Entering phase X` with `Phase complete: X State: Y`, in order.
+pub fn phase_rows(events: &[PhaseEvent]) -> Vec<PhaseRow> {
+    let mut rows: Vec<PhaseRow> = Vec::new();
+    for e in events {
+        if e.state == "STARTED" {
+            rows.push(PhaseRow {
+                phase: e.phase.clone(),
+                state: "STARTED".into(),
+                start_ms: Some(e.at_ms),
+                end_ms: None,
+                duration_s: None,
+            });
+            continue;
+        }
+        let open = rows
+            .iter_mut()
+            .rev()
+            .find(|r| r.phase == e.phase && r.end_ms.is_none());
+        match open {
+            Some(r) => {
+                r.state = e.state.clone();
+                r.end_ms = Some(e.at_ms);
+                r.duration_s = r.start_ms.map(|s| (e.at_ms - s) as f64 / 1000.0);
+            }
+            None => rows.push(PhaseRow {
+                phase: e.phase.clone(),
+                state: e.state.clone(),
+                start_ms: None,
+                end_ms: Some(e.at_ms),
+                duration_s: None,
+            }),
+        }
+    }
+    rows
+}
+
+/// Wall time of each run, from CodeBuild timestamps where the log has them.
+fn runs(input: &BuildInput) -> Vec<RunSummary> {
+    let last = input.steps.iter().map(|s| s.invocation).max().unwrap_or(0);
+    // Every `[Container]` line with its time, in log order.
+    let mut timed: Vec<(u64, i64)> = input.phases.iter().map(|p| (p.line, p.at_ms)).collect();
+    timed.extend(
+        input
+            .commands
+            .iter()
+            .filter_map(|c| c.at_ms.map(|t| (c.line, t))),
+    );
+    timed.sort_unstable();
+    (1..=last)
+        .map(|inv| {
+            let steps: Vec<&Step> = input.steps.iter().filter(|s| s.invocation == inv).collect();
+            let first_line = steps.iter().map(|s| s.line).min().unwrap_or(0);
+            let launch = input
+                .commands
+                .iter()
+                .filter(|c| c.line < first_line && c.at_ms.is_some())
+                .filter(|c| crate::parse::line::launches_docker_build(c.command.as_bytes()))
+                .max_by_key(|c| c.line);
+            let wall = launch.and_then(|c| {
+                let start = c.at_ms?;
+                let end = timed.iter().find(|(l, _)| *l > c.line)?.1;
+                Some((end - start) as f64 / 1000.0)
+            });
+            let summed: Option<f64> = steps
+                .iter()
+                .filter_map(|s| s.duration_s)
+                .reduce(|a, b| a + b);
+            let (docker_build_s, from) = match (wall, summed) {
+                (Some(w), _) => (Some(w), Some("codebuild-timestamps")),
+                (None, Some(s)) => (Some(s), Some("sum-of-steps")),
+                (None, None) => (None, None),
+            };
+            let cacheable: Vec<&&Step> = steps
+                .iter()
+                .filter(|s| s.is_cacheable_instruction())
+                .collect();
+            let cached = cacheable
+                .iter()
+                .filter(|s| s.status.as_str() == "cached")
+                .count() as u32;
+            let ran = cacheable
+                .iter()
+                .filter(|s| matches!(s.status.as_str(), "rebuilt" | "error"))
+                .count() as u32;
+            RunSummary {
+                invocation: inv,
+                steps: steps.len() as u32,
+                hit_ratio: ratio(cached, cached + ran),
+                docker_build_s: docker_build_s.map(|d| (d * 1000.0).round() / 1000.0),
+                docker_build_s_from: from,
+            }
+        })
+        .collect()
+}
+
+/// Everything about one build. `baseline`: the steps of a previous build to compare with.
+pub fn summarize(input: &BuildInput, baseline: Option<&[Step]>) -> PolarsResult<Summary> {
+    let c = count(&input.steps)?;
+    let finished = c.all.cached + c.all.rebuilt + c.all.error + c.all.canceled;
+    let runs = runs(input);
+    let docker_build_s = runs
+        .iter()
+        .filter_map(|r| r.docker_build_s)
+        .reduce(|a, b| a + b);
+    let health = diagnose::health(&input.steps, &input.commands);
+    let stage_busts = diagnose::stage_busts(&input.steps, &health);
+    let cache_bust = stage_busts
+        .iter()
+        .min_by_key(|b| (b.invocation, b.line))
+        .cloned();
+    let hit_ratio = ratio(c.dockerfile_cached, c.dockerfile_cached + c.dockerfile_ran);
+    let scenario = diagnose::scenario(c.dockerfile, hit_ratio, cache_bust.as_ref());
+    let findings = diagnose::findings(&input.steps, &health, cache_bust.as_ref(), scenario);
+    Ok(Summary {
+        source: input.source.clone(),
+        invocations: input.steps.iter().map(|s| s.invocation).max().unwrap_or(0),
+        steps: input.steps.len() as u32,
+        counts: c.all.clone(),
+        dockerfile_steps: c.dockerfile,
+        dockerfile_cached: c.dockerfile_cached,
+        hit_ratio,
+        hit_ratio_all: ratio(c.all.cached, finished),
+        rebuilt_s: (c.rebuilt_s * 1000.0).round() / 1000.0,
+        docker_build_s,
+        runs,
+        phases: phase_rows(&input.phases),
+        cache_bust,
+        stage_busts,
+        scenario,
+        health,
+        findings,
+        baseline: baseline.map(|b| super::baseline::compare(&input.steps, b)),
+    })
+}

@@ -1,0 +1,102 @@
+//! Reading a whole local log into a [`BuildInput`], and reporting what went wrong while reading
+//! in the same words for every command.
+
+use anyhow::Result;
+
+use crate::analyze::BuildInput;
+use crate::parse::{ParseOptions, ParseStats, Parsed, Parser, DEFAULT_MAX_LINE};
+use crate::source::{read_local, Encoding, LocalInput, LogSink};
+
+/// The parser plus what it has emitted so far.
+struct Collect {
+    parser: Parser,
+    parsed: Parsed,
+}
+
+impl Collect {
+    fn drain(&mut self) {
+        let parsed = &mut self.parsed;
+        self.parser.events().for_each(|e| parsed.collect(e));
+    }
+}
+
+impl LogSink for Collect {
+    fn bytes(&mut self, chunk: &[u8]) {
+        self.parser.push(chunk);
+        self.drain();
+    }
+    fn event(&mut self, timestamp_ms: i64, message: &[u8]) {
+        self.parser.push_event(timestamp_ms, message);
+        self.drain();
+    }
+}
+
+/// Streams a local log through a sink built on the parser; returns the stats and the read
+/// outcome (an error after some input was read leaves what was read usable).
+pub fn stream_local(input: &LocalInput, sink: &mut dyn LogSink) -> Result<Encoding> {
+    read_local(input, sink)
+}
+
+pub fn parser(max_line: Option<usize>) -> Parser {
+    Parser::new(ParseOptions {
+        max_line: max_line.unwrap_or(DEFAULT_MAX_LINE),
+    })
+}
+
+/// Parses a whole local log. Returns the parsed build and the read error, if any, for
+/// [`report_problems`] to judge.
+pub fn read_build(
+    input: &LocalInput,
+    max_line: Option<usize>,
+) -> (BuildInput, ParseStats, Result<Encoding>) {
+    let mut c = Collect {
+        parser: parser(max_line),
+        parsed: Parsed::default(),
+    };
+    let read = stream_local(input, &mut c);
+    let stats = c.parser.finish();
+    c.drain();
+    let build = BuildInput {
+        source: input.to_string(),
+        steps: c.parsed.steps,
+        phases: c.parsed.phases,
+        commands: c.parsed.commands,
+    };
+    (build, stats, read)
+}
+
+/// Warns about skipped over-long lines, and about a read error after `steps` steps were read.
+/// A read error before any step is returned as the command's error.
+pub fn report_problems(
+    input: &LocalInput,
+    stats: &ParseStats,
+    read: Result<Encoding>,
+    steps: usize,
+    verbose: bool,
+) -> Result<()> {
+    if let Some(first) = stats.long_lines.first() {
+        eprintln!(
+            "cachescope: warning: {input}: skipped {} line(s) longer than the line limit \
+             (first: line {}, byte offset {}, {} bytes)",
+            stats.long_line_count, first.line, first.offset, first.len
+        );
+    }
+    match read {
+        Ok(enc) => {
+            if verbose {
+                eprintln!(
+                    "cachescope: read {input} as {enc:?}: {} bytes, {} lines, {} docker build run(s), {steps} steps",
+                    stats.bytes, stats.lines, stats.invocations
+                );
+            }
+            Ok(())
+        }
+        Err(e) if steps == 0 => Err(e),
+        Err(e) => {
+            eprintln!(
+                "cachescope: warning: {e:#}; using the {steps} steps read before the problem"
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! `cachescope build` renderers: the terminal view, one JSON document, Markdown for a PR or
+//! ticket, and CSV / Parquet of a chosen frame. Each returns bytes.
+
+use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
+use polars::prelude::*;
+use polars_io::prelude::{CsvWriter, ParquetWriter, SerWriter};
+use serde_json::{json, Value};
+
+use crate::analyze::diagnose::Bust;
+use crate::analyze::Summary;
+use crate::model::Step;
+
+fn pct(r: Option<f64>) -> String {
+    r.map_or("n/a".into(), |r| format!("{:.0}%", r * 100.0))
+}
+
+fn secs(s: Option<f64>) -> String {
+    s.map_or("n/a".into(), |s| format!("{s:.1}s"))
+}
+
+fn bust_text(b: Option<&Bust>) -> String {
+    b.map_or("none (nothing rebuilt after a cache hit)".into(), |b| {
+        format!(
+            "{} {} — {}",
+            b.step,
+            b.name.split_whitespace().collect::<Vec<_>>().join(" "),
+            b.cause.as_str()
+        )
+    })
+}
+
+/// The headline facts as (label, value) rows, shared by the table and Markdown views.
+pub fn headline(sum: &Summary) -> Vec<(&'static str, String)> {
+    let c = &sum.counts;
+    let mut rows = vec![
+        ("source", sum.source.clone()),
+        ("scenario", sum.scenario.as_str().to_string()),
+        (
+            "hit_ratio (Dockerfile steps, FROM excluded)",
+            format!(
+                "{} ({} of {})",
+                pct(sum.hit_ratio),
+                sum.dockerfile_cached,
+                sum.dockerfile_steps
+            ),
+        ),
+        ("hit_ratio_all (all finished steps)", pct(sum.hit_ratio_all)),
+        (
+            "steps",
+            format!(
+                "{} — {} cached, {} rebuilt, {} error, {} canceled, {} unfinished",
+                sum.steps, c.cached, c.rebuilt, c.error, c.canceled, c.unfinished
+            ),
+        ),
+        (
+            "rebuilt time (Dockerfile steps)",
+            format!("{:.1}s", sum.rebuilt_s),
+        ),
+        ("docker build time", secs(sum.docker_build_s)),
+        ("cache broke at", bust_text(sum.cache_bust.as_ref())),
+        ("builder", sum.health.builder.clone()),
+        (
+            "cache import",
+            match &sum.health.cache_import_ref {
+                Some(r) => format!("{} ({r})", sum.health.cache_import),
+                None => sum.health.cache_import.clone(),
+            },
+        ),
+    ];
+    let flag = |v: Option<bool>| {
+        v.map_or("unknown (no build command in the log)".into(), |b| {
+            if b {
+                "yes".into()
+            } else {
+                "no".to_string()
+            }
+        })
+    };
+    rows.push(("--cache-from", flag(sum.health.cache_from)));
+    rows.push(("BUILDKIT_INLINE_CACHE", flag(sum.health.inline_cache)));
+    if sum.invocations > 1 {
+        for r in &sum.runs {
+            rows.push((
+                "run",
+                format!(
+                    "#{}: {} steps, hit_ratio {}, {}",
+                    r.invocation,
+                    r.steps,
+                    pct(r.hit_ratio),
+                    secs(r.docker_build_s)
+                ),
+            ));
+        }
+    }
+    for p in &sum.phases {
+        rows.push((
+            "phase",
+            format!("{} {} {}", p.phase, p.state, secs(p.duration_s)),
+        ));
+    }
+    if let Some(b) = &sum.baseline {
+        rows.push(("time saved vs baseline", format!("{:.1}s", b.time_saved_s)));
+        rows.push((
+            "now rebuilt (cached in baseline)",
+            b.now_rebuilt.len().to_string(),
+        ));
+        rows.push((
+            "now cached (rebuilt in baseline)",
+            b.now_cached.len().to_string(),
+        ));
+    }
+    rows
+}
+
+/// The terminal view: headline, findings, then the steps table.
+pub fn table(sum: &Summary, steps: &[Step], color: bool) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    if color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    for (k, v) in headline(sum) {
+        t.add_row(vec![Cell::new(k), Cell::new(v)]);
+    }
+    let mut out = t.to_string();
+    out.push('\n');
+    for f in &sum.findings {
+        let mut line = Table::new();
+        line.load_style(presets::NOTHING);
+        if color {
+            line.enforce_styling();
+        } else {
+            line.force_no_tty();
+        }
+        let sev = Cell::new(f.severity).fg(match f.severity {
+            "error" => Color::Red,
+            "warning" => Color::Yellow,
+            _ => Color::Cyan,
+        });
+        let fix = f
+            .fix
+            .as_deref()
+            .map(|x| format!("\n  fix: {x}"))
+            .unwrap_or_default();
+        line.add_row(vec![sev, Cell::new(format!("{}{fix}", f.message))]);
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    out.push_str(&super::steps::table(steps, color));
+    out
+}
+
+/// One JSON document: summary, steps, phases, diagnosis (and the baseline comparison).
+pub fn json(sum: &Summary, steps: &[Step]) -> Vec<u8> {
+    let doc: Value = json!({
+        "source": sum.source,
+        "summary": {
+            "scenario": sum.scenario.as_str(),
+            "invocations": sum.invocations,
+            "steps": sum.steps,
+            "counts": sum.counts,
+            "dockerfile_steps": sum.dockerfile_steps,
+            "dockerfile_cached": sum.dockerfile_cached,
+            "hit_ratio": sum.hit_ratio,
+            "hit_ratio_all": sum.hit_ratio_all,
+            "rebuilt_s": sum.rebuilt_s,
+            "docker_build_s": sum.docker_build_s,
+            "runs": sum.runs,
+        },
+        "steps": steps,
+        "phases": sum.phases,
+        "diagnosis": {
+            "cache_bust": sum.cache_bust,
+            "stage_busts": sum.stage_busts,
+            "health": sum.health,
+            "findings": sum.findings,
+        },
+        "baseline": sum.baseline,
+    });
+    let mut out = serde_json::to_vec_pretty(&doc).expect("a JSON value always serializes");
+    out.push(b'\n');
+    out
+}
+
+/// A Markdown table cell: pipes escaped, whitespace runs collapsed.
+fn md(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|")
+}
+
+fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::ASCII_MARKDOWN)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t.force_no_tty();
+    t.set_header(header.iter().map(|h| md(h)).collect::<Vec<_>>());
+    for r in rows {
+        t.add_row(r.iter().map(|c| md(c)).collect::<Vec<_>>());
+    }
+    t.to_string()
+}
+
+/// For a PR comment or a ticket.
+pub fn markdown(sum: &Summary, steps: &[Step]) -> Vec<u8> {
+    let mut out = format!(
+        "## Docker build cache: {} — hit ratio {}\n\n",
+        sum.scenario.as_str(),
+        pct(sum.hit_ratio)
+    );
+    let rows: Vec<Vec<String>> = headline(sum)
+        .into_iter()
+        .map(|(k, v)| vec![k.to_string(), v])
+        .collect();
+    out.push_str(&md_table(&["", "value"], &rows));
+    out.push_str("\n\n");
+    if !sum.findings.is_empty() {
+        out.push_str("### Findings\n\n");
+        for f in &sum.findings {
+            out.push_str(&format!("- **{}**: {}", f.severity, md(&f.message)));
+            if let Some(fix) = &f.fix {
+                out.push_str(&format!(" — fix: {}", md(fix)));
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    out.push_str("### Steps\n\n");
+    let rows: Vec<Vec<String>> = steps
+        .iter()
+        .map(|s| {
+            vec![
+                s.invocation.to_string(),
+                s.step.clone(),
+                s.status.as_str().to_string(),
+                s.duration_s.map(|d| format!("{d:.1}s")).unwrap_or_default(),
+                format!("`{}`", s.name.replace('`', "'")),
+            ]
+        })
+        .collect();
+    out.push_str(&md_table(
+        &["run", "step", "status", "duration", "name"],
+        &rows,
+    ));
+    out.push('\n');
+    out.into_bytes()
+}
+
+pub fn csv(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+    let mut out = Vec::new();
+    CsvWriter::new(&mut out)
+        .include_header(true)
+        .finish(frame)?;
+    Ok(out)
+}
+
+pub fn parquet(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+    let mut out = Vec::new();
+    ParquetWriter::new(&mut out).finish(frame)?;
+    Ok(out)
+}
