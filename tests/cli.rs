@@ -369,3 +369,97 @@ fn completions_are_generated() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("cachescope"));
 }
+
+#[test]
+fn build_writes_every_format_and_a_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = fixture(BUILDKIT);
+    let log = log.to_str().unwrap();
+    let json = run(&["build", log, "--format", "json"], None);
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["summary"]["scenario"], "cold build (no cache)");
+    let md = run(&["build", log, "-f", "markdown"], None);
+    assert!(String::from_utf8_lossy(&md.stdout).starts_with("## Docker build cache: cold build"));
+    for (frame, ext) in [
+        ("steps", "parquet"),
+        ("phases", "parquet"),
+        ("builds", "csv"),
+    ] {
+        let dest = dir.path().join(format!("{frame}.{ext}"));
+        let out = run(
+            &[
+                "build",
+                log,
+                "-f",
+                ext,
+                "--frame",
+                frame,
+                "-o",
+                dest.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(std::fs::metadata(&dest).unwrap().len() > 0);
+    }
+    for ext in ["svg", "png"] {
+        let chart = dir.path().join(format!("steps.{ext}"));
+        let out = run(
+            &["build", log, "--chart", chart.to_str().unwrap(), "-o", "-"],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let bytes = std::fs::read(&chart).unwrap();
+        assert!(if ext == "png" {
+            bytes.starts_with(b"\x89PNG")
+        } else {
+            bytes.starts_with(b"<svg")
+        });
+    }
+    let bad = run(&["build", log, "--chart", "steps.jpg"], None);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains(".svg or .png"));
+}
+
+#[test]
+fn build_of_a_log_without_docker_says_so_and_exits_0() {
+    let f = temp_file(b"[Container] 2024/01/01 00:00:00 Entering phase BUILD\nnpm test\n");
+    let out = run(&["build", f.path().to_str().unwrap(), "-f", "json"], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("no docker build found"),
+        "{}",
+        stderr(&out)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["steps"], 0);
+    assert_eq!(doc["summary"]["scenario"], "no docker build");
+    let missing = run(&["build", "/nonexistent.log"], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("/nonexistent.log"));
+}
+
+#[test]
+fn build_with_a_baseline_reports_time_saved() {
+    let here = fixture("010-render-padded-step-numbers.log");
+    // The same log with every CACHED step turned into a 5-second rebuild: the "previous" build.
+    let text = std::fs::read_to_string(&here).unwrap();
+    let base = temp_file(text.replace(" CACHED", " DONE 5.0s").as_bytes());
+    let out = run(
+        &[
+            "build",
+            here.to_str().unwrap(),
+            "--baseline",
+            base.path().to_str().unwrap(),
+            "-f",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // 10 Dockerfile steps cached here, each rebuilt in 5.0 s in the baseline.
+    assert_eq!(doc["baseline"]["time_saved_s"], 50.0);
+    assert_eq!(doc["baseline"]["now_cached"].as_array().unwrap().len(), 10);
+}

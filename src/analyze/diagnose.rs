@@ -266,7 +266,13 @@ pub fn stage_busts(steps: &[Step], health: &Health) -> Vec<Bust> {
             .collect();
         let last_cached = body.iter().rposition(|s| s.status == StepStatus::Cached);
         let after = last_cached.map_or(0, |i| i + 1);
-        let ran = |s: &&&Step| matches!(s.status, StepStatus::Rebuilt | StepStatus::Error);
+        // A canceled step was running when the build stopped: a miss too.
+        let ran = |s: &&&Step| {
+            matches!(
+                s.status,
+                StepStatus::Rebuilt | StepStatus::Error | StepStatus::Canceled
+            )
+        };
         let Some(bust) = body[after..].iter().find(ran) else {
             continue;
         };

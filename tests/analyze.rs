@@ -1,0 +1,270 @@
+//! `cachescope build`'s analysis on every bundled real log, against values worked out by hand
+//! from the logs (the comments say how), and its frames read back from CSV and Parquet.
+
+use cachescope::analyze::diagnose::{Cause, Scenario};
+use cachescope::analyze::{frames, summarize, BuildInput, Summary};
+use cachescope::parse::parse_bytes;
+use polars::prelude::*;
+use polars_io::prelude::{CsvReadOptions, ParquetReader, SerReader};
+use std::path::Path;
+
+fn input(name: &str) -> BuildInput {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/corpus/logs")
+        .join(name);
+    let p = parse_bytes(&std::fs::read(path).unwrap());
+    BuildInput {
+        source: name.to_string(),
+        steps: p.steps,
+        phases: p.phases,
+        commands: p.commands,
+    }
+}
+
+fn summary(name: &str) -> Summary {
+    summarize(&input(name), None).unwrap()
+}
+
+struct Expect {
+    log: &'static str,
+    /// cached, rebuilt, error, canceled, unfinished (all steps).
+    counts: [u32; 5],
+    /// hit_ratio as cached / (cached + rebuilt + error) over Dockerfile steps without FROM.
+    hit: (u32, u32),
+    /// hit_ratio_all as cached / finished steps.
+    hit_all: (u32, u32),
+    bust: Option<(&'static str, Cause)>,
+    scenario: Scenario,
+}
+
+#[rustfmt::skip]
+const EXPECTED: [Expect; 10] = [
+    // 3 non-FROM Dockerfile steps: [2/4] [3/4] CACHED, [4/4] ERROR. The RUN after two hits ran
+    // and failed: its own text changed (or it never succeeded before).
+    Expect { log: "001-jenkins-plugin-cli-error.log", counts: [2, 4, 1, 0, 0], hit: (2, 3), hit_all: (2, 7),
+             bust: Some(("#7", Cause::InstructionChanged)), scenario: Scenario::OtherChange },
+    // 15 non-FROM Dockerfile steps, all CACHED; 6 other vertices DONE.
+    Expect { log: "002-netalertx-multistage-all-cached.log", counts: [15, 6, 0, 0, 0], hit: (15, 15), hit_all: (15, 21),
+             bust: None, scenario: Scenario::NoChanges },
+    // 18 CACHED, then #26 RUN was running when the user canceled: a miss, not counted in the
+    // ratio's denominator (canceled), but it is where the cache stopped.
+    Expect { log: "006-jetson-ros-user-canceled.log", counts: [18, 7, 0, 1, 0], hit: (18, 18), hit_all: (18, 26),
+             bust: Some(("#26", Cause::InstructionChanged)), scenario: Scenario::OtherChange },
+    // 10 non-FROM steps CACHED ([ 2/11]..[11/11]); 9 other vertices DONE.
+    Expect { log: "010-render-padded-step-numbers.log", counts: [10, 9, 0, 0, 0], hit: (10, 10), hit_all: (10, 19),
+             bust: None, scenario: Scenario::NoChanges },
+    // Two FROMs DONE, the other 5 Dockerfile steps CACHED.
+    Expect { log: "014-gha-build-push-gha-cache-all-cached.log", counts: [5, 14, 0, 0, 0], hit: (5, 5), hit_all: (5, 19),
+             bust: None, scenario: Scenario::NoChanges },
+    // Run 1: WORKDIR CACHED, then COPY go.mod go.sum ran and everything after it: the Go
+    // manifest changed. Run 2: all 4 CACHED. 8 non-FROM steps, 5 cached.
+    Expect { log: "016-gha-two-builds-second-all-cached.log", counts: [5, 15, 0, 0, 0], hit: (5, 8), hit_all: (5, 20),
+             bust: Some(("#7", Cause::DependencyManifest)), scenario: Scenario::DependenciesChanged },
+    // Fresh CodeBuild host: nothing cached, no cache import: the first step after FROM busts.
+    Expect { log: "020-codebuild-buildkit-pip-no-cache.log", counts: [0, 12, 0, 0, 0], hit: (0, 6), hit_all: (0, 12),
+             bust: Some(("#6", Cause::NoCache)), scenario: Scenario::ColdBuild },
+    // Legacy builder, no "Using cache" anywhere.
+    Expect { log: "022-codebuild-legacy-platform-warning-trailing-spaces.log", counts: [0, 5, 0, 0, 0], hit: (0, 4), hit_all: (0, 5),
+             bust: Some(("Step 2/5", Cause::NoCache)), scenario: Scenario::ColdBuild },
+    // Steps 2-14 "Using cache", 15 and 16 ran, 17 unfinished (not counted). Step 15 copies a
+    // .groovy script: application source.
+    Expect { log: "027-legacy-jenkins-truncated-log.log", counts: [13, 3, 0, 0, 1], hit: (13, 15), hit_all: (13, 16),
+             bust: Some(("Step 15/82", Cause::ApplicationSource)), scenario: Scenario::ApplicationCodeOnly },
+    // Only WORKDIR cached; COPY ./package.json broke the chain: dependencies.
+    Expect { log: "031-legacy-npm-install-partial-cache.log", counts: [1, 6, 0, 0, 0], hit: (1, 6), hit_all: (1, 7),
+             bust: Some(("Step 3/7", Cause::DependencyManifest)), scenario: Scenario::DependenciesChanged },
+];
+
+#[test]
+fn counts_ratios_bust_and_scenario_of_every_corpus_log() {
+    for e in &EXPECTED {
+        let s = summary(e.log);
+        let c = &s.counts;
+        assert_eq!(
+            [c.cached, c.rebuilt, c.error, c.canceled, c.unfinished],
+            e.counts,
+            "{}: counts",
+            e.log
+        );
+        let ratio = |(a, b): (u32, u32)| Some(f64::from(a) / f64::from(b));
+        assert_eq!(s.hit_ratio, ratio(e.hit), "{}: hit_ratio", e.log);
+        assert_eq!(
+            s.hit_ratio_all,
+            ratio(e.hit_all),
+            "{}: hit_ratio_all",
+            e.log
+        );
+        let bust = s.cache_bust.as_ref().map(|b| (b.step.as_str(), b.cause));
+        assert_eq!(bust, e.bust, "{}: cache bust", e.log);
+        assert_eq!(s.scenario, e.scenario, "{}: scenario", e.log);
+    }
+}
+
+#[test]
+fn codebuild_times_phases_and_health() {
+    let s = summary("020-codebuild-buildkit-pip-no-cache.log");
+    // Running command docker build at 23:03:49.621332 → Phase complete at 23:04:29.781600.
+    assert_eq!(s.docker_build_s, Some(40.16));
+    assert_eq!(s.runs[0].docker_build_s_from, Some("codebuild-timestamps"));
+    assert_eq!(s.phases.len(), 1);
+    assert_eq!(
+        (s.phases[0].phase.as_str(), s.phases[0].state.as_str()),
+        ("BUILD", "SUCCEEDED")
+    );
+    assert_eq!(s.phases[0].duration_s, Some(40.165));
+    // 2.3 + 4.9 + 0.0 + 0.0 + 31.9 + 0.1 + 0.1: rebuilt Dockerfile steps.
+    assert_eq!(s.rebuilt_s, 39.3);
+    assert_eq!(s.health.cache_from, Some(false));
+    assert_eq!(s.health.cache_import, "absent");
+    assert!(s
+        .findings
+        .iter()
+        .any(|f| f.message.contains("no --cache-from")));
+
+    let gha = summary("014-gha-build-push-gha-cache-all-cached.log");
+    assert_eq!(gha.health.cache_import, "ok");
+    assert_eq!(
+        gha.health.cache_import_ref.as_deref(),
+        Some("gha:15748900788057950132")
+    );
+
+    let failed = summary("001-jenkins-plugin-cli-error.log");
+    let f = failed
+        .findings
+        .iter()
+        .find(|f| f.severity == "error")
+        .unwrap();
+    assert!(
+        f.message.contains("#7") && f.message.contains("exit code: 1"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn a_failed_cache_import_is_reported_with_a_fix() {
+    let log = "[Container] 2024/05/01 10:00:00.000000 Running command docker build --cache-from 1.dkr.ecr.us-east-1.amazonaws.com/app:latest -t app .\n\
+               #0 building with \"default\" instance using docker driver\n\
+               #3 importing cache manifest from 1.dkr.ecr.us-east-1.amazonaws.com/app:latest\n\
+               #3 ERROR: 1.dkr.ecr.us-east-1.amazonaws.com/app:latest: not found\n\
+               #4 [1/2] FROM python:3.12\n#4 DONE 3.0s\n#5 [2/2] RUN pip install flask\n#5 DONE 12.0s\n";
+    let p = parse_bytes(log.as_bytes());
+    let s = summarize(
+        &BuildInput {
+            source: "x".into(),
+            steps: p.steps,
+            phases: p.phases,
+            commands: p.commands,
+        },
+        None,
+    )
+    .unwrap();
+    assert_eq!(s.health.cache_import, "failed");
+    assert_eq!(s.health.cache_from, Some(true));
+    assert_eq!(s.health.inline_cache, Some(false));
+    let f = s
+        .findings
+        .iter()
+        .find(|f| f.message.starts_with("cache import failed"))
+        .unwrap();
+    assert!(
+        f.message.contains("app:latest")
+            && f.fix
+                .as_deref()
+                .unwrap()
+                .contains("BUILDKIT_INLINE_CACHE=1")
+    );
+    assert_eq!(s.scenario, Scenario::ColdBuild);
+    // The cache import's failure is a finding of its own, not a failed build step.
+    assert!(!s.findings.iter().any(|f| f.severity == "error"));
+}
+
+#[test]
+fn baseline_flips_and_time_saved() {
+    // 016 run 1 rebuilt COPY go.mod, RUN go mod download, COPY . . ; run 2 (another Dockerfile
+    // with the same instructions) had them cached. Treat run 1 as the baseline of run 2.
+    let all = input("016-gha-two-builds-second-all-cached.log");
+    let (base, here): (Vec<_>, Vec<_>) = all.steps.into_iter().partition(|s| s.invocation == 1);
+    let here_input = BuildInput {
+        source: "run2".into(),
+        steps: here,
+        ..Default::default()
+    };
+    let s = summarize(&here_input, Some(&base)).unwrap();
+    let b = s.baseline.unwrap();
+    assert!(b.now_rebuilt.is_empty());
+    let names: Vec<&str> = b.now_cached.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "[3/5] COPY go.mod go.sum ./",
+            "[4/5] RUN go mod download",
+            "[5/5] COPY . ."
+        ]
+    );
+    // Baseline durations: 0.0 + 0.3 + 0.0.
+    assert_eq!(b.time_saved_s, 0.3);
+}
+
+/// Reads a CSV written by the report module back with polars and casts it to `like`'s schema.
+fn read_back_csv(bytes: Vec<u8>, like: &DataFrame) -> DataFrame {
+    let read = CsvReadOptions::default()
+        .with_has_header(true)
+        .into_reader_with_file_handle(std::io::Cursor::new(bytes))
+        .finish()
+        .unwrap();
+    let cols: Vec<Column> = like
+        .columns()
+        .iter()
+        .map(|c| read.column(c.name()).unwrap().cast(c.dtype()).unwrap())
+        .collect();
+    DataFrame::new_infer_height(cols).unwrap()
+}
+
+#[test]
+fn frames_match_the_steps_and_read_back_from_csv_and_parquet() {
+    for log in [
+        "020-codebuild-buildkit-pip-no-cache.log",
+        "027-legacy-jenkins-truncated-log.log",
+    ] {
+        let inp = input(log);
+        let s = summarize(&inp, None).unwrap();
+        let mut steps = frames::steps_frame(&inp.steps).unwrap();
+        assert_eq!(steps.height(), inp.steps.len());
+        let names: Vec<&str> = steps
+            .get_column_names()
+            .iter()
+            .map(|n| n.as_str())
+            .collect();
+        assert_eq!(names, cachescope::analyze::schema::steps::ALL);
+        let status = steps.column("status").unwrap().str().unwrap();
+        for (i, st) in inp.steps.iter().enumerate() {
+            assert_eq!(status.get(i), Some(st.status.as_str()));
+        }
+        let mut phases = frames::phases_frame(&s.phases).unwrap();
+        let mut builds = frames::builds_frame(&s).unwrap();
+        assert_eq!(builds.height(), 1);
+        assert_eq!(
+            builds.column("hit_ratio").unwrap().f64().unwrap().get(0),
+            s.hit_ratio
+        );
+        for frame in [&mut steps, &mut phases, &mut builds] {
+            let pq = cachescope::report::build::parquet(frame).unwrap();
+            let back = ParquetReader::new(std::io::Cursor::new(pq))
+                .finish()
+                .unwrap();
+            assert!(
+                back.equals_missing(frame),
+                "{log}: parquet round trip\n{back}\n{frame}"
+            );
+        }
+        for frame in [&mut steps, &mut builds] {
+            let csv = cachescope::report::build::csv(frame).unwrap();
+            let back = read_back_csv(csv, frame);
+            assert!(
+                back.equals_missing(frame),
+                "{log}: csv round trip\n{back}\n{frame}"
+            );
+        }
+    }
+}
