@@ -163,3 +163,22 @@ fn codebuild_phases_and_commands_are_reported() {
     assert_eq!(p.commands.len(), 1);
     assert_eq!(p.commands[0].command, "docker build -t app .");
 }
+
+#[test]
+fn absurd_event_timestamps_give_no_duration_and_no_panic() {
+    // Found by reading the fuzz target's path: i64::MAX - (-927) overflows.
+    let mut parser = cachescope::parse::Parser::default();
+    parser.push_event(-927, b"Step 1/2 : RUN a");
+    parser.push_event(i64::MAX, b"Step 2/2 : RUN b");
+    parser.push_event(i64::MIN, b" ---> Running in 1");
+    parser.finish();
+    let steps: Vec<_> = parser
+        .events()
+        .filter_map(|e| match e {
+            cachescope::parse::Event::Step(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(steps.len(), 2);
+    assert!(steps.iter().all(|s| s.duration_s.is_none_or(|d| d >= 0.0)));
+}

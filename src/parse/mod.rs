@@ -128,7 +128,15 @@ impl Parsed {
 
 /// Parses a whole log given as chunks, in order.
 pub fn parse_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Parsed {
-    let mut parser = Parser::default();
+    parse_chunks_with(ParseOptions::default(), chunks)
+}
+
+/// [`parse_chunks`] with explicit options.
+pub fn parse_chunks_with<'a>(
+    opts: ParseOptions,
+    chunks: impl IntoIterator<Item = &'a [u8]>,
+) -> Parsed {
+    let mut parser = Parser::new(opts);
     let mut out = Parsed::default();
     for c in chunks {
         parser.push(c);

@@ -118,7 +118,11 @@ impl StepState {
     fn duration(&self) -> Option<f64> {
         match self.origin {
             Origin::Legacy => match (self.start_ms, self.end_ms) {
-                (Some(s), Some(e)) if e >= s => Some((e - s) as f64 / 1000.0),
+                // Event times are whatever the JSON said: no overflow, no negative durations.
+                (Some(s), Some(e)) => e
+                    .checked_sub(s)
+                    .filter(|d| *d >= 0)
+                    .map(|d| d as f64 / 1000.0),
                 _ => None,
             },
             _ => self.done.or(self.detail_secs.filter(|_| !self.cached)),
