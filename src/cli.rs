@@ -59,6 +59,7 @@ pub enum StepsFormat {
     Table,
     Jsonl,
     Csv,
+    Parquet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -463,3 +463,34 @@ fn build_with_a_baseline_reports_time_saved() {
     assert_eq!(doc["baseline"]["time_saved_s"], 50.0);
     assert_eq!(doc["baseline"]["now_cached"].as_array().unwrap().len(), 10);
 }
+
+#[test]
+fn steps_parquet_has_the_jsonl_rows() {
+    use polars_io::prelude::{ParquetReader, SerReader};
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("steps.parquet");
+    let log = fixture(BUILDKIT);
+    let out = run(
+        &[
+            "steps",
+            log.to_str().unwrap(),
+            "-f",
+            "parquet",
+            "-o",
+            dest.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let df = ParquetReader::new(std::fs::File::open(&dest).unwrap())
+        .finish()
+        .unwrap();
+    let rows = steps_of(&log);
+    assert_eq!(df.height(), rows.len());
+    let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+    assert_eq!(names, cachescope::analyze::schema::steps::ALL);
+    let status = df.column("status").unwrap().str().unwrap();
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(status.get(i), r["status"].as_str());
+    }
+}

@@ -7,9 +7,11 @@ use anyhow::{bail, Result};
 
 use super::output::Output;
 use super::{read, EXIT_OK};
+use crate::analyze::frames::steps_frame;
 use crate::cli::{StepsArgs, StepsFormat};
 use crate::model::Step;
 use crate::parse::{Event, ParseStats, Parser};
+use crate::report::build::parquet;
 use crate::report::steps::{jsonl_row, table, CsvRows};
 use crate::source::{LocalInput, LogSink};
 
@@ -44,7 +46,7 @@ impl StepStream {
         self.count += 1;
         self.buf.clear();
         match self.format {
-            StepsFormat::Table => return self.held.push(step),
+            StepsFormat::Table | StepsFormat::Parquet => return self.held.push(step),
             StepsFormat::Jsonl => jsonl_row(&step, &mut self.buf),
             StepsFormat::Csv => self.csv.row(&step, &mut self.buf),
         }
@@ -99,9 +101,19 @@ pub fn run(args: &StepsArgs, verbose: bool) -> Result<ExitCode> {
             stats.lines
         );
     }
-    if args.format == StepsFormat::Table {
-        let rendered = table(&stream.held, color);
-        stream.out.write_all(rendered.as_bytes())?;
+    match args.format {
+        StepsFormat::Table => {
+            let rendered = table(&stream.held, color);
+            stream.out.write_all(rendered.as_bytes())?;
+        }
+        StepsFormat::Parquet => {
+            if stream.out.is_terminal() {
+                bail!("Parquet is binary: write it to a file with -o FILE.parquet");
+            }
+            let mut frame = steps_frame(&stream.held)?;
+            stream.out.write_all(&parquet(&mut frame)?)?;
+        }
+        StepsFormat::Jsonl | StepsFormat::Csv => {}
     }
     stream.out.commit()?;
     Ok(ExitCode::from(EXIT_OK))
