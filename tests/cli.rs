@@ -494,3 +494,33 @@ fn steps_parquet_has_the_jsonl_rows() {
         assert_eq!(status.get(i), r["status"].as_str());
     }
 }
+
+#[test]
+fn output_to_a_fifo_or_device_writes_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("out.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let log = fixture(BUILDKIT);
+    let out = run(
+        &[
+            "steps",
+            log.to_str().unwrap(),
+            "-f",
+            "jsonl",
+            "-o",
+            fifo.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let got = reader.join().unwrap();
+    assert_eq!(String::from_utf8(got).unwrap().lines().count(), 12);
+    // Still a FIFO: not renamed over by a temporary file.
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}

@@ -10,6 +10,9 @@ use crate::cli::ColorChoice;
 
 pub enum Output {
     Stdout(io::BufWriter<io::Stdout>),
+    /// An existing non-regular file (`/dev/null`, a FIFO, a terminal): written in place, since
+    /// renaming over it would replace the device.
+    Special(io::BufWriter<std::fs::File>),
     File {
         tmp: io::BufWriter<tempfile::NamedTempFile>,
         dest: PathBuf,
@@ -22,6 +25,13 @@ impl Output {
         match path {
             None => Ok(Output::Stdout(io::BufWriter::new(io::stdout()))),
             Some(p) if p == Path::new("-") => Ok(Output::Stdout(io::BufWriter::new(io::stdout()))),
+            Some(p) if std::fs::metadata(p).is_ok_and(|m| !m.is_file()) => {
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(p)
+                    .with_context(|| format!("cannot write {}", p.display()))?;
+                Ok(Output::Special(io::BufWriter::new(f)))
+            }
             Some(p) => {
                 let dir = match p.parent() {
                     Some(d) if !d.as_os_str().is_empty() => d,
@@ -58,6 +68,7 @@ impl Output {
     pub fn commit(self) -> Result<()> {
         match self {
             Output::Stdout(mut w) => Ok(w.flush()?),
+            Output::Special(mut w) => Ok(w.flush()?),
             Output::File { tmp, dest } => {
                 let tmp = tmp.into_inner().map_err(|e| e.into_error())?;
                 // A temporary file is private (0600); the result is an ordinary file.
@@ -78,12 +89,14 @@ impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Output::Stdout(w) => w.write(buf),
+            Output::Special(w) => w.write(buf),
             Output::File { tmp, .. } => tmp.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.flush(),
+            Output::Special(w) => w.flush(),
             Output::File { tmp, .. } => tmp.flush(),
         }
     }

@@ -78,10 +78,31 @@ pub fn read_local(input: &LocalInput, sink: &mut dyn LogSink) -> Result<Encoding
         LocalInput::Stdin => read_stream(io::stdin().lock(), sink),
         LocalInput::File(path) => {
             let file = open(path)?;
-            read_stream(file, sink)
+            match map_large_file(&file) {
+                Some(map) => read_slice(&map, sink),
+                None => read_stream(file, sink),
+            }
         }
     }
     .with_context(|| format!("reading {input}"))
+}
+
+/// Files at least this large are memory-mapped: reading them through `read` spends as long
+/// copying pages into a buffer as the parser spends parsing them.
+const MMAP_AT_LEAST: u64 = 8 << 20;
+
+/// A read-only map of a large regular file, or `None` (small file, pipe, or mmap refused).
+fn map_large_file(file: &File) -> Option<memmap2::Mmap> {
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() < MMAP_AT_LEAST {
+        return None;
+    }
+    // SAFETY: the map is only read. If another process truncates the file while we read it, the
+    // OS may signal a bus error — the same trade every mmap-based reader (ripgrep, …) makes;
+    // build logs are read after they are written.
+    let map = unsafe { memmap2::Mmap::map(file) }.ok()?;
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Some(map)
 }
 
 fn open(path: &Path) -> Result<File> {
@@ -110,6 +131,20 @@ pub fn read_stream(reader: impl Read, sink: &mut dyn LogSink) -> Result<Encoding
     } else {
         Encoding::Text
     })
+}
+
+/// A log already in memory (a mapped file): plain text goes to the sink without a copy.
+pub fn read_slice(bytes: &[u8], sink: &mut dyn LogSink) -> Result<Encoding> {
+    if bytes.starts_with(&[0x1f, 0x8b])
+        || looks_like_cloudwatch_json(&bytes[..bytes.len().min(4096)])
+    {
+        return read_stream(bytes, sink);
+    }
+    // Chunks, so the sink can hand on finished steps while the rest is parsed.
+    for chunk in bytes.chunks(4 << 20) {
+        sink.bytes(chunk);
+    }
+    Ok(Encoding::Text)
 }
 
 /// Reads up to `n` bytes (fewer only at the end of input) and gives them back in front of the
