@@ -4,9 +4,11 @@
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 use polars::prelude::*;
 use polars_io::prelude::{CsvWriter, ParquetWriter, SerWriter};
-use serde_json::{json, Value};
+use serde::Serialize;
 
-use crate::analyze::diagnose::Bust;
+use crate::analyze::baseline::Comparison;
+use crate::analyze::diagnose::{Bust, Finding, Health};
+use crate::analyze::summary::{PhaseRow, RunSummary, StatusCounts};
 use crate::analyze::Summary;
 use crate::model::Step;
 
@@ -154,33 +156,64 @@ pub fn table(sum: &Summary, steps: &[Step], color: bool) -> String {
 }
 
 /// One JSON document: summary, steps, phases, diagnosis (and the baseline comparison).
+/// Serialized straight from borrowed fields: no intermediate JSON tree for a large build.
 pub fn json(sum: &Summary, steps: &[Step]) -> Vec<u8> {
-    let doc: Value = json!({
-        "source": sum.source,
-        "summary": {
-            "scenario": sum.scenario.as_str(),
-            "invocations": sum.invocations,
-            "steps": sum.steps,
-            "counts": sum.counts,
-            "dockerfile_steps": sum.dockerfile_steps,
-            "dockerfile_cached": sum.dockerfile_cached,
-            "hit_ratio": sum.hit_ratio,
-            "hit_ratio_all": sum.hit_ratio_all,
-            "rebuilt_s": sum.rebuilt_s,
-            "docker_build_s": sum.docker_build_s,
-            "runs": sum.runs,
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        source: &'a str,
+        summary: Head<'a>,
+        steps: &'a [Step],
+        phases: &'a [PhaseRow],
+        diagnosis: Diagnosis<'a>,
+        baseline: &'a Option<Comparison>,
+    }
+    #[derive(Serialize)]
+    struct Head<'a> {
+        scenario: &'a str,
+        invocations: u32,
+        steps: u32,
+        counts: &'a StatusCounts,
+        dockerfile_steps: u32,
+        dockerfile_cached: u32,
+        hit_ratio: Option<f64>,
+        hit_ratio_all: Option<f64>,
+        rebuilt_s: f64,
+        docker_build_s: Option<f64>,
+        runs: &'a [RunSummary],
+    }
+    #[derive(Serialize)]
+    struct Diagnosis<'a> {
+        cache_bust: &'a Option<Bust>,
+        stage_busts: &'a [Bust],
+        health: &'a Health,
+        findings: &'a [Finding],
+    }
+    let doc = Doc {
+        source: &sum.source,
+        summary: Head {
+            scenario: sum.scenario.as_str(),
+            invocations: sum.invocations,
+            steps: sum.steps,
+            counts: &sum.counts,
+            dockerfile_steps: sum.dockerfile_steps,
+            dockerfile_cached: sum.dockerfile_cached,
+            hit_ratio: sum.hit_ratio,
+            hit_ratio_all: sum.hit_ratio_all,
+            rebuilt_s: sum.rebuilt_s,
+            docker_build_s: sum.docker_build_s,
+            runs: &sum.runs,
         },
-        "steps": steps,
-        "phases": sum.phases,
-        "diagnosis": {
-            "cache_bust": sum.cache_bust,
-            "stage_busts": sum.stage_busts,
-            "health": sum.health,
-            "findings": sum.findings,
+        steps,
+        phases: &sum.phases,
+        diagnosis: Diagnosis {
+            cache_bust: &sum.cache_bust,
+            stage_busts: &sum.stage_busts,
+            health: &sum.health,
+            findings: &sum.findings,
         },
-        "baseline": sum.baseline,
-    });
-    let mut out = serde_json::to_vec_pretty(&doc).expect("a JSON value always serializes");
+        baseline: &sum.baseline,
+    };
+    let mut out = serde_json::to_vec_pretty(&doc).expect("the report always serializes");
     out.push(b'\n');
     out
 }
