@@ -674,6 +674,13 @@ fn strip_prefix(s: &[u8]) -> Option<&[u8]> {
             return Some(trim_start(&rest[n..]));
         }
     }
+    // Epoch milliseconds, as CloudWatch exports and some console copies print them.
+    let epoch: Res<'_, _> = take_while_m_n(13, 13, |b: u8| b.is_ascii_digit()).parse(s);
+    if let Ok((rest, _)) = epoch {
+        if let Some(n) = end_or_space(rest) {
+            return Some(trim_start(&rest[n..]));
+        }
+    }
     // GitLab's timestamped trace puts a stream token after the time: `00O `, `01E+ `.
     let gitlab: Res<'_, _> = (
         take_while_m_n(2, 2, |b: u8| b.is_ascii_hexdigit()),
@@ -772,6 +779,7 @@ mod tests {
             "DEBUG [abc123] \t#8 CACHED",
             "2024-03-12T10:00:00.123456Z 00O #8 CACHED",
             "2024-03-12T10:00:00.123456Z 01E+ #8 CACHED",
+            "1714564800000\t#8 CACHED",
         ] {
             assert_eq!(
                 classify(l.as_bytes()),
