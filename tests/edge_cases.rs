@@ -182,3 +182,16 @@ fn absurd_event_timestamps_give_no_duration_and_no_panic() {
     assert_eq!(steps.len(), 2);
     assert!(steps.iter().all(|s| s.duration_s.is_none_or(|d| d >= 0.0)));
 }
+
+#[test]
+fn compose_and_platform_prefixed_internal_vertices_are_internal() {
+    let log = "#1 [web internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\
+               #2 [linux/amd64 internal] load metadata for docker.io/library/alpine:3\n#2 DONE 0.4s\n\
+               #3 [web 2/3] RUN make\n#3 CACHED\n";
+    let kinds: Vec<&str> = parse_bytes(log.as_bytes())
+        .steps
+        .iter()
+        .map(|s| s.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["internal", "internal", "dockerfile"]);
+}

@@ -4,23 +4,35 @@
 use anyhow::Result;
 
 use crate::analyze::BuildInput;
-use crate::parse::{ParseOptions, ParseStats, Parsed, Parser, DEFAULT_MAX_LINE};
+use crate::parse::{Event, ParseOptions, ParseStats, Parsed, Parser, DEFAULT_MAX_LINE};
 use crate::source::{read_local, Encoding, LocalInput, LogSink};
 
-/// The parser plus what it has emitted so far.
-struct Collect {
+/// A sink that feeds the parser and hands every event on as soon as the parser releases it.
+pub struct Feed<F: FnMut(Event)> {
     parser: Parser,
-    parsed: Parsed,
+    on_event: F,
 }
 
-impl Collect {
+impl<F: FnMut(Event)> Feed<F> {
+    pub fn new(parser: Parser, on_event: F) -> Self {
+        Feed { parser, on_event }
+    }
+
     fn drain(&mut self) {
-        let parsed = &mut self.parsed;
-        self.parser.events().for_each(|e| parsed.collect(e));
+        for e in self.parser.events() {
+            (self.on_event)(e);
+        }
+    }
+
+    /// Ends the input and hands on the last events.
+    pub fn finish(&mut self) -> ParseStats {
+        let stats = self.parser.finish();
+        self.drain();
+        stats
     }
 }
 
-impl LogSink for Collect {
+impl<F: FnMut(Event)> LogSink for Feed<F> {
     fn bytes(&mut self, chunk: &[u8]) {
         self.parser.push(chunk);
         self.drain();
@@ -49,18 +61,15 @@ pub fn read_build(
     input: &LocalInput,
     max_line: Option<usize>,
 ) -> (BuildInput, ParseStats, Result<Encoding>) {
-    let mut c = Collect {
-        parser: parser(max_line),
-        parsed: Parsed::default(),
-    };
-    let read = stream_local(input, &mut c);
-    let stats = c.parser.finish();
-    c.drain();
+    let mut parsed = Parsed::default();
+    let mut feed = Feed::new(parser(max_line), |e| parsed.collect(e));
+    let read = stream_local(input, &mut feed);
+    let stats = feed.finish();
     let build = BuildInput {
         source: input.to_string(),
-        steps: c.parsed.steps,
-        phases: c.parsed.phases,
-        commands: c.parsed.commands,
+        steps: parsed.steps,
+        phases: parsed.phases,
+        commands: parsed.commands,
     };
     (build, stats, read)
 }

@@ -10,14 +10,14 @@ use super::{read, EXIT_OK};
 use crate::analyze::frames::steps_frame;
 use crate::cli::{StepsArgs, StepsFormat};
 use crate::model::Step;
-use crate::parse::{Event, ParseStats, Parser};
+use crate::parse::Event;
 use crate::report::build::parquet;
 use crate::report::steps::{jsonl_row, table, CsvRows};
-use crate::source::{LocalInput, LogSink};
+use crate::source::LocalInput;
 
-/// Feeds the parser and hands each finished step to the renderer as soon as it is released.
-struct StepStream {
-    parser: Parser,
+/// Renders each finished step as soon as the parser releases it (JSON Lines and CSV stream;
+/// the table and Parquet need every row first).
+struct Rows {
     format: StepsFormat,
     out: Output,
     csv: CsvRows,
@@ -27,21 +27,7 @@ struct StepStream {
     write_error: Option<std::io::Error>,
 }
 
-impl StepStream {
-    fn drain(&mut self) {
-        let steps: Vec<Step> = self
-            .parser
-            .events()
-            .filter_map(|ev| match ev {
-                Event::Step(step) => Some(step),
-                _ => None,
-            })
-            .collect();
-        for step in steps {
-            self.emit(step);
-        }
-    }
-
+impl Rows {
     fn emit(&mut self, step: Step) {
         self.count += 1;
         self.buf.clear();
@@ -56,31 +42,13 @@ impl StepStream {
             }
         }
     }
-
-    fn finish(&mut self) -> ParseStats {
-        let stats = self.parser.finish();
-        self.drain();
-        stats
-    }
-}
-
-impl LogSink for StepStream {
-    fn bytes(&mut self, chunk: &[u8]) {
-        self.parser.push(chunk);
-        self.drain();
-    }
-    fn event(&mut self, timestamp_ms: i64, message: &[u8]) {
-        self.parser.push_event(timestamp_ms, message);
-        self.drain();
-    }
 }
 
 pub fn run(args: &StepsArgs, verbose: bool) -> Result<ExitCode> {
     let input = LocalInput::from_arg(&args.input);
     let out = Output::open(args.output.as_deref())?;
     let color = out.use_color(args.color);
-    let mut stream = StepStream {
-        parser: read::parser(args.max_line_bytes),
+    let mut rows = Rows {
         format: args.format,
         out,
         csv: CsvRows::new(),
@@ -89,8 +57,15 @@ pub fn run(args: &StepsArgs, verbose: bool) -> Result<ExitCode> {
         count: 0,
         write_error: None,
     };
-    let result = read::stream_local(&input, &mut stream);
-    let stats = stream.finish();
+    let mut feed = read::Feed::new(read::parser(args.max_line_bytes), |e| {
+        if let Event::Step(step) = e {
+            rows.emit(step)
+        }
+    });
+    let result = read::stream_local(&input, &mut feed);
+    let stats = feed.finish();
+    drop(feed);
+    let mut stream = rows;
     if let Some(e) = stream.write_error.take() {
         return Err(e.into());
     }

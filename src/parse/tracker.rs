@@ -172,8 +172,13 @@ impl StepState {
 /// The kind of a non-Dockerfile BuildKit vertex, from its name.
 fn kind_of(name: &str) -> StepKind {
     let lower = name.to_ascii_lowercase();
-    if lower.starts_with("[internal]")
-        || lower.starts_with("[auth]")
+    // `[internal]`, and with compose/bake or multi-platform builds `[web internal]`,
+    // `[linux/amd64 internal]`.
+    let bracket = lower
+        .strip_prefix('[')
+        .and_then(|r| r.split_once(']'))
+        .map(|(inside, _)| inside.rsplit(' ').next().unwrap_or(""));
+    if matches!(bracket, Some("internal" | "auth"))
         || lower.starts_with("resolve image config")
         || lower.starts_with("load metadata")
     {
