@@ -268,3 +268,68 @@ fn frames_match_the_steps_and_read_back_from_csv_and_parquet() {
         }
     }
 }
+
+/// Small logs written for the analysis rules (tests/data/analyze/), each a shape real builds have.
+fn small(name: &str) -> Summary {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/analyze")
+        .join(name);
+    let p = parse_bytes(&std::fs::read(path).unwrap());
+    let input = BuildInput {
+        source: name.into(),
+        steps: p.steps,
+        phases: p.phases,
+        commands: p.commands,
+    };
+    summarize(&input, None).unwrap()
+}
+
+fn bust_of(s: &Summary) -> Option<(String, Cause)> {
+    s.cache_bust.as_ref().map(|b| (b.step.clone(), b.cause))
+}
+
+#[test]
+fn review_cases_of_cause_and_scenario() {
+    // `COPY package*.json ./` is the manifest copy, and npm ci after it is the right layout.
+    let node = small("node.log");
+    assert_eq!(
+        bust_of(&node),
+        Some(("#6".into(), Cause::DependencyManifest))
+    );
+    assert!(!node
+        .findings
+        .iter()
+        .any(|f| f.message.contains("reinstalled")));
+    // `RUN --mount=type=bind,source=requirements.txt ... pip install`.
+    assert_eq!(small("mount.log").scenario, Scenario::DependenciesChanged);
+    // A CACHED FROM means a warm cache: not a cold build.
+    let warm = small("warm.log");
+    assert_eq!(
+        bust_of(&warm),
+        Some(("#5".into(), Cause::ApplicationSource))
+    );
+    assert_eq!(warm.scenario, Scenario::ApplicationCodeOnly);
+    // Legacy multi-stage: each FROM starts a stage; the builder stage broke at COPY . .
+    let ms = small("legacy_ms2.log");
+    assert_eq!(
+        bust_of(&ms),
+        Some(("Step 5/9".into(), Cause::ApplicationSource))
+    );
+    // A build cut off mid-step is not "all cached".
+    let cut = small("trunc.log");
+    assert_ne!(cut.scenario, Scenario::NoChanges);
+    assert_eq!(cut.cache_bust.as_ref().map(|b| b.step.as_str()), Some("#5"));
+    // Exporting cache with --cache-to: no advice to add inline cache.
+    assert!(!small("reg.log")
+        .findings
+        .iter()
+        .any(|f| f.message.contains("inline cache")));
+}
+
+#[test]
+fn one_command_running_two_builds_is_not_counted_twice() {
+    let s = small("two.log");
+    assert_eq!(s.runs.len(), 2);
+    assert_eq!(s.runs[0].docker_build_s_from, Some("codebuild-timestamps"));
+    assert_eq!(s.runs[1].docker_build_s_from, Some("sum-of-steps"));
+}

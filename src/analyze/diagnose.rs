@@ -93,6 +93,8 @@ pub struct Health {
     pub cache_from: Option<bool>,
     /// Whether it passed `BUILDKIT_INLINE_CACHE=1` (or `--cache-to type=inline`).
     pub inline_cache: Option<bool>,
+    /// Whether it exported cache anywhere (`--cache-to`).
+    pub cache_to: Option<bool>,
     /// `ok`, `failed` or `absent`: the `importing cache manifest` step.
     pub cache_import: String,
     /// The cache import's error text, when it failed.
@@ -143,6 +145,7 @@ pub fn health(steps: &[Step], commands: &[CommandEvent]) -> Health {
         builder: builder.into(),
         cache_from: any(&["--cache-from"]),
         inline_cache: any(&["BUILDKIT_INLINE_CACHE=1", "type=inline"]),
+        cache_to: any(&["--cache-to"]),
         cache_import: cache_import.into(),
         cache_import_error: failed.and_then(|s| s.error.clone()),
         cache_import_ref: imports.first().and_then(|s| {
@@ -195,18 +198,36 @@ const MANIFESTS: [&str; 30] = [
     "mix.lock",
 ];
 
+/// `*` and `?` as in a COPY source (`package*.json`, `go.*`).
+fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
+    match (pattern.split_first(), name.split_first()) {
+        (None, None) => true,
+        (Some((b'*', rest)), _) => {
+            glob_match(rest, name) || (!name.is_empty() && glob_match(pattern, &name[1..]))
+        }
+        (Some((b'?', rest)), Some((_, n))) => glob_match(rest, n),
+        (Some((p, rest)), Some((c, n))) if p == c => glob_match(rest, n),
+        _ => false,
+    }
+}
+
 fn is_manifest(path: &str) -> bool {
     let file = path
         .trim_matches(['"', '\'', '[', ']', ','])
         .rsplit('/')
         .next()
-        .unwrap_or("");
-    let file = file.to_ascii_lowercase();
-    MANIFESTS
-        .iter()
-        .any(|m| file == *m || (m == &"requirements" && file.starts_with(m)))
-        || file.ends_with(".csproj")
-        || file == "packages.config"
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if file.len() > 256 {
+        return false;
+    }
+    let named = |m: &str| {
+        file == m
+            || (m == "requirements" && file.starts_with(m))
+            || glob_match(file.as_bytes(), m.as_bytes())
+            || (m == "requirements" && glob_match(file.as_bytes(), b"requirements.txt"))
+    };
+    MANIFESTS.iter().any(|m| named(m)) || file.ends_with(".csproj") || file == "packages.config"
 }
 
 fn cause_of(step: &Step) -> Cause {
@@ -233,6 +254,16 @@ fn cause_of(step: &Step) -> Cause {
                 Cause::ApplicationSource
             }
         }
+        // `RUN --mount=type=bind,source=requirements.txt,... pip install ...`
+        "RUN"
+            if args
+                .iter()
+                .take_while(|a| a.starts_with("--"))
+                .filter_map(|a| a.split(',').find_map(|kv| kv.strip_prefix("source=")))
+                .any(is_manifest) =>
+        {
+            Cause::DependencyManifest
+        }
         _ => Cause::InstructionChanged,
     }
 }
@@ -241,44 +272,62 @@ fn cause_of(step: &Step) -> Cause {
 pub fn stage_busts(steps: &[Step], health: &Health) -> Vec<Bust> {
     type StageKey = (u32, Option<String>);
     let mut groups: Vec<(StageKey, Vec<&Step>)> = Vec::new();
+    let mut index: std::collections::HashMap<StageKey, usize> = Default::default();
+    // Legacy steps carry no stage: each FROM starts the next one.
+    let mut legacy_stage = (0u32, 0u32);
     for s in steps.iter().filter(|s| s.kind == StepKind::Dockerfile) {
-        let key = (s.invocation, s.stage.clone());
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push(s),
-            None => groups.push((key, vec![s])),
+        let stage = match (&s.stage, s.vertex) {
+            (None, None) => {
+                if s.instruction.as_deref() == Some("FROM") || legacy_stage.0 != s.invocation {
+                    legacy_stage = (
+                        s.invocation,
+                        legacy_stage.1 * u32::from(legacy_stage.0 == s.invocation) + 1,
+                    );
+                }
+                Some(format!("stage {}", legacy_stage.1))
+            }
+            (stage, _) => stage.clone(),
+        };
+        let key = (s.invocation, stage);
+        match index.get(&key) {
+            Some(&i) => groups[i].1.push(s),
+            None => {
+                index.insert(key.clone(), groups.len());
+                groups.push((key, vec![s]));
+            }
         }
     }
-    let cached_in_run = |inv: u32| {
-        steps.iter().any(|s| {
-            s.invocation == inv && s.is_cacheable_instruction() && s.status == StepStatus::Cached
-        })
-    };
+    // A run with any Dockerfile step from cache (a CACHED FROM too) had a warm cache.
+    let warm: std::collections::HashSet<u32> = steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Dockerfile && s.status == StepStatus::Cached)
+        .map(|s| s.invocation)
+        .collect();
     let mut out = Vec::new();
-    for ((inv, stage), mut group) in groups {
+    for ((inv, _), mut group) in groups {
+        let stage = group[0].stage.clone();
         group.sort_by_key(|s| (s.index.unwrap_or(u32::MAX), s.line));
         let from = group
             .iter()
             .find(|s| s.instruction.as_deref() == Some("FROM"))
             .copied();
+        if group[0].vertex.is_none() && from.is_none() {
+            continue; // legacy `ARG` lines before the first FROM: no layers, no cache
+        }
         let body: Vec<&Step> = group
             .into_iter()
             .filter(|s| s.is_cacheable_instruction())
             .collect();
         let last_cached = body.iter().rposition(|s| s.status == StepStatus::Cached);
         let after = last_cached.map_or(0, |i| i + 1);
-        // A canceled step was running when the build stopped: a miss too.
-        let ran = |s: &&&Step| {
-            matches!(
-                s.status,
-                StepStatus::Rebuilt | StepStatus::Error | StepStatus::Canceled
-            )
-        };
+        // A canceled or unfinished step was running when the build stopped: a miss too.
+        let ran = |s: &&&Step| s.status != StepStatus::Cached;
         let Some(bust) = body[after..].iter().find(ran) else {
             continue;
         };
         let cause = if last_cached.is_some() {
             cause_of(bust)
-        } else if !cached_in_run(inv) && health.cache_import != "ok" {
+        } else if !warm.contains(&inv) && health.cache_import != "ok" {
             Cause::NoCache
         } else if from.is_some_and(|f| f.duration_s.unwrap_or(0.0) >= 1.0) {
             Cause::BaseImage
@@ -304,9 +353,21 @@ pub fn stage_busts(steps: &[Step], health: &Health) -> Vec<Bust> {
     out
 }
 
-pub fn scenario(dockerfile_steps: u32, hit_ratio: Option<f64>, bust: Option<&Bust>) -> Scenario {
-    if dockerfile_steps == 0 {
+pub fn scenario(steps: &[Step], hit_ratio: Option<f64>, bust: Option<&Bust>) -> Scenario {
+    let dockerfile: Vec<&Step> = steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Dockerfile)
+        .collect();
+    if dockerfile.is_empty() {
         return Scenario::NoDockerBuild;
+    }
+    if hit_ratio.is_none() && bust.is_none() {
+        // Only FROM steps (an ONBUILD image did the work): judge by them.
+        return if dockerfile.iter().all(|s| s.status == StepStatus::Cached) {
+            Scenario::NoChanges
+        } else {
+            Scenario::OtherChange
+        };
     }
     match bust.map(|b| b.cause) {
         None if hit_ratio == Some(1.0) => Scenario::NoChanges,
@@ -383,7 +444,7 @@ pub fn findings(
                 Some("the image carries no cache metadata: build and push it with --build-arg BUILDKIT_INLINE_CACHE=1"),
             );
         }
-        if h.cache_from == Some(true) && h.inline_cache == Some(false) {
+        if h.cache_from == Some(true) && h.inline_cache == Some(false) && h.cache_to != Some(true) {
             add(
                 "info",
                 "the image this build pushes carries no inline cache metadata".into(),

@@ -8,7 +8,7 @@ use super::baseline::Comparison;
 use super::diagnose::{self, Bust, Finding, Health, Scenario};
 use super::frames::steps_frame;
 use super::schema::steps as s;
-use crate::model::{CommandEvent, PhaseEvent, Step};
+use crate::model::{CommandEvent, PhaseEvent, Step, StepStatus};
 
 /// What the parser read from one build's log.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +63,8 @@ pub struct Summary {
     /// Dockerfile steps other than FROM.
     pub dockerfile_steps: u32,
     pub dockerfile_cached: u32,
+    /// cached + rebuilt + error over Dockerfile steps, FROM excluded: `hit_ratio`'s denominator.
+    pub dockerfile_finished: u32,
     /// cached ÷ (cached + rebuilt + error) over Dockerfile steps, FROM excluded.
     pub hit_ratio: Option<f64>,
     /// cached ÷ all finished steps (any kind; canceled counts as finished).
@@ -195,7 +197,6 @@ pub fn phase_rows(events: &[PhaseEvent]) -> Vec<PhaseRow> {
 
 /// Wall time of each run, from CodeBuild timestamps where the log has them.
 fn runs(input: &BuildInput) -> Vec<RunSummary> {
-    let last = input.steps.iter().map(|s| s.invocation).max().unwrap_or(0);
     // Every `[Container]` line with its time, in log order.
     let mut timed: Vec<(u64, i64)> = input.phases.iter().map(|p| (p.line, p.at_ms)).collect();
     timed.extend(
@@ -205,51 +206,61 @@ fn runs(input: &BuildInput) -> Vec<RunSummary> {
             .filter_map(|c| c.at_ms.map(|t| (c.line, t))),
     );
     timed.sort_unstable();
-    (1..=last)
-        .map(|inv| {
-            let steps: Vec<&Step> = input.steps.iter().filter(|s| s.invocation == inv).collect();
-            let first_line = steps.iter().map(|s| s.line).min().unwrap_or(0);
-            let launch = input
-                .commands
-                .iter()
-                .filter(|c| c.line < first_line && c.at_ms.is_some())
-                .filter(|c| crate::parse::line::launches_docker_build(c.command.as_bytes()))
-                .max_by_key(|c| c.line);
-            let wall = launch.and_then(|c| {
-                let start = c.at_ms?;
-                let end = timed.iter().find(|(l, _)| *l > c.line)?.1;
-                Some((end - start) as f64 / 1000.0)
-            });
-            let summed: Option<f64> = steps
-                .iter()
-                .filter_map(|s| s.duration_s)
-                .reduce(|a, b| a + b);
-            let (docker_build_s, from) = match (wall, summed) {
-                (Some(w), _) => (Some(w), Some("codebuild-timestamps")),
-                (None, Some(s)) => (Some(s), Some("sum-of-steps")),
-                (None, None) => (None, None),
-            };
-            let cacheable: Vec<&&Step> = steps
-                .iter()
-                .filter(|s| s.is_cacheable_instruction())
-                .collect();
-            let cached = cacheable
-                .iter()
-                .filter(|s| s.status.as_str() == "cached")
-                .count() as u32;
-            let ran = cacheable
-                .iter()
-                .filter(|s| matches!(s.status.as_str(), "rebuilt" | "error"))
-                .count() as u32;
-            RunSummary {
-                invocation: inv,
-                steps: steps.len() as u32,
-                hit_ratio: ratio(cached, cached + ran),
-                docker_build_s: docker_build_s.map(|d| (d * 1000.0).round() / 1000.0),
-                docker_build_s_from: from,
-            }
-        })
-        .collect()
+    let launches: Vec<&CommandEvent> = input
+        .commands
+        .iter()
+        .filter(|c| c.at_ms.is_some())
+        .filter(|c| crate::parse::line::launches_docker_build(c.command.as_bytes()))
+        .collect();
+    let mut out = Vec::new();
+    let mut previous_end = 0u64;
+    // Steps come out run by run, so one pass groups them.
+    for steps in input.steps.chunk_by(|a, b| a.invocation == b.invocation) {
+        let first_line = steps.iter().map(|s| s.line).min().unwrap_or(0);
+        // The command that launched this run: the last one between the previous run and this
+        // one. A command shared with the previous run (`docker build && docker build`) gives
+        // its time to the first run only.
+        let launch = launches
+            .iter()
+            .rev()
+            .find(|c| c.line < first_line)
+            .filter(|c| c.line > previous_end);
+        previous_end = steps.iter().map(|s| s.line).max().unwrap_or(previous_end);
+        let wall = launch.and_then(|c| {
+            let start = c.at_ms?;
+            let end = timed.iter().find(|(l, _)| *l > c.line)?.1;
+            Some((end - start) as f64 / 1000.0)
+        });
+        let summed: Option<f64> = steps
+            .iter()
+            .filter_map(|s| s.duration_s)
+            .reduce(|a, b| a + b);
+        let (docker_build_s, from) = match (wall, summed) {
+            (Some(w), _) => (Some(w), Some("codebuild-timestamps")),
+            (None, Some(s)) => (Some(s), Some("sum-of-steps")),
+            (None, None) => (None, None),
+        };
+        let cacheable: Vec<&Step> = steps
+            .iter()
+            .filter(|s| s.is_cacheable_instruction())
+            .collect();
+        let cached = cacheable
+            .iter()
+            .filter(|s| s.status == StepStatus::Cached)
+            .count() as u32;
+        let ran = cacheable
+            .iter()
+            .filter(|s| matches!(s.status, StepStatus::Rebuilt | StepStatus::Error))
+            .count() as u32;
+        out.push(RunSummary {
+            invocation: steps[0].invocation,
+            steps: steps.len() as u32,
+            hit_ratio: ratio(cached, cached + ran),
+            docker_build_s: docker_build_s.map(|d| (d * 1000.0).round() / 1000.0),
+            docker_build_s_from: from,
+        });
+    }
+    out
 }
 
 /// Everything about one build. `baseline`: the steps of a previous build to compare with.
@@ -268,7 +279,7 @@ pub fn summarize(input: &BuildInput, baseline: Option<&[Step]>) -> PolarsResult<
         .min_by_key(|b| (b.invocation, b.line))
         .cloned();
     let hit_ratio = ratio(c.dockerfile_cached, c.dockerfile_cached + c.dockerfile_ran);
-    let scenario = diagnose::scenario(c.dockerfile, hit_ratio, cache_bust.as_ref());
+    let scenario = diagnose::scenario(&input.steps, hit_ratio, cache_bust.as_ref());
     let findings = diagnose::findings(&input.steps, &health, cache_bust.as_ref(), scenario);
     Ok(Summary {
         source: input.source.clone(),
@@ -277,6 +288,7 @@ pub fn summarize(input: &BuildInput, baseline: Option<&[Step]>) -> PolarsResult<
         counts: c.all.clone(),
         dockerfile_steps: c.dockerfile,
         dockerfile_cached: c.dockerfile_cached,
+        dockerfile_finished: c.dockerfile_cached + c.dockerfile_ran,
         hit_ratio,
         hit_ratio_all: ratio(c.all.cached, finished),
         rebuilt_s: (c.rebuilt_s * 1000.0).round() / 1000.0,

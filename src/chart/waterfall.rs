@@ -79,9 +79,15 @@ where
     // Sequential layout: each bar starts where the previous ended.
     let mut starts = Vec::with_capacity(shown.len());
     let mut t = 0.0;
+    // Only finite durations take space (a corrupt log must not stretch the axis forever).
+    let secs = |s: &Step| {
+        s.duration_s
+            .filter(|d| d.is_finite() && *d < 1e9)
+            .unwrap_or(0.0)
+    };
     for s in &shown {
         starts.push(t);
-        t += s.duration_s.unwrap_or(0.0);
+        t += secs(s);
     }
     let total = t.max(1.0);
     let mark = total / 250.0; // visible width for steps without a duration
@@ -124,7 +130,7 @@ where
         .axis_desc_style((FONT, 13))
         .draw()?;
     for (i, (s, start)) in shown.iter().zip(&starts).enumerate() {
-        let len = s.duration_s.unwrap_or(0.0).max(mark);
+        let len = secs(s).max(mark);
         let color = status_color(s.status);
         let bar = || {
             [

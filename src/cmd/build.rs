@@ -72,7 +72,7 @@ pub fn run(args: &BuildArgs, verbose: bool) -> Result<ExitCode> {
     };
     if let (Some(path), Some(format)) = (&args.chart, chart_format) {
         let title = format!(
-            "{} — {}, hit ratio {}",
+            "{} — {}, hit_ratio {}",
             input,
             summary.scenario.as_str(),
             summary

@@ -436,10 +436,17 @@ fn detail(s: &[u8]) -> Res<'_, Detail<'_>> {
 pub fn float(s: &[u8]) -> Res<'_, f64> {
     let (rest, text) = recognize((digit1, opt((char('.'), digit1)))).parse(s)?;
     // Digits and one dot are valid UTF-8 and a valid f64.
-    let v = std::str::from_utf8(text)
+    let v: f64 = std::str::from_utf8(text)
         .ok()
         .and_then(|t| t.parse().ok())
-        .unwrap_or(0.0);
+        .unwrap_or(f64::INFINITY);
+    if !v.is_finite() {
+        // `DONE 999…9.0s` with hundreds of digits: not a time.
+        return Err(nom::Err::Error(nom::error::Error::new(
+            s,
+            nom::error::ErrorKind::Float,
+        )));
+    }
     Ok((rest, v))
 }
 

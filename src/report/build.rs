@@ -241,7 +241,7 @@ fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
 /// For a PR comment or a ticket.
 pub fn markdown(sum: &Summary, steps: &[Step]) -> Vec<u8> {
     let mut out = format!(
-        "## Docker build cache: {} — hit ratio {}\n\n",
+        "## Docker build cache: {} — hit_ratio {}\n\n",
         sum.scenario.as_str(),
         pct(sum.hit_ratio)
     );
