@@ -8,10 +8,9 @@ use polars::prelude::*;
 use polars_io::prelude::{CsvReadOptions, ParquetReader, SerReader};
 use std::path::Path;
 
-fn input(name: &str) -> BuildInput {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/corpus/logs")
-        .join(name);
+/// A bundled log, parsed; `dir` is relative to the package root.
+fn load(dir: &str, name: &str) -> BuildInput {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(name);
     let p = parse_bytes(&std::fs::read(path).unwrap());
     BuildInput {
         source: name.to_string(),
@@ -19,6 +18,10 @@ fn input(name: &str) -> BuildInput {
         phases: p.phases,
         commands: p.commands,
     }
+}
+
+fn input(name: &str) -> BuildInput {
+    load("testdata/corpus/logs", name)
 }
 
 fn summary(name: &str) -> Summary {
@@ -271,17 +274,7 @@ fn frames_match_the_steps_and_read_back_from_csv_and_parquet() {
 
 /// Small logs written for the analysis rules (tests/data/analyze/), each a shape real builds have.
 fn small(name: &str) -> Summary {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/analyze")
-        .join(name);
-    let p = parse_bytes(&std::fs::read(path).unwrap());
-    let input = BuildInput {
-        source: name.into(),
-        steps: p.steps,
-        phases: p.phases,
-        commands: p.commands,
-    };
-    summarize(&input, None).unwrap()
+    summarize(&load("tests/data/analyze", name), None).unwrap()
 }
 
 fn bust_of(s: &Summary) -> Option<(String, Cause)> {

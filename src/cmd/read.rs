@@ -43,12 +43,6 @@ impl<F: FnMut(Event)> LogSink for Feed<F> {
     }
 }
 
-/// Streams a local log through a sink built on the parser; returns the stats and the read
-/// outcome (an error after some input was read leaves what was read usable).
-pub fn stream_local(input: &LocalInput, sink: &mut dyn LogSink) -> Result<Encoding> {
-    read_local(input, sink)
-}
-
 pub fn parser(max_line: Option<usize>) -> Parser {
     Parser::new(ParseOptions {
         max_line: max_line.unwrap_or(DEFAULT_MAX_LINE),
@@ -63,7 +57,7 @@ pub fn read_build(
 ) -> (BuildInput, ParseStats, Result<Encoding>) {
     let mut parsed = Parsed::default();
     let mut feed = Feed::new(parser(max_line), |e| parsed.collect(e));
-    let read = stream_local(input, &mut feed);
+    let read = read_local(input, &mut feed);
     let stats = feed.finish();
     let build = BuildInput {
         source: input.to_string(),

@@ -13,7 +13,7 @@ use crate::model::Step;
 use crate::parse::Event;
 use crate::report::build::parquet;
 use crate::report::steps::{jsonl_row, table, CsvRows};
-use crate::source::LocalInput;
+use crate::source::{read_local, LocalInput};
 
 /// Renders each finished step as soon as the parser releases it (JSON Lines and CSV stream;
 /// the table and Parquet need every row first).
@@ -62,7 +62,7 @@ pub fn run(args: &StepsArgs, verbose: bool) -> Result<ExitCode> {
             rows.emit(step)
         }
     });
-    let result = read::stream_local(&input, &mut feed);
+    let result = read_local(&input, &mut feed);
     let stats = feed.finish();
     drop(feed);
     let mut stream = rows;

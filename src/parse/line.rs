@@ -246,15 +246,8 @@ fn classify_bare(s: &[u8]) -> Line<'_> {
             Line::Text
         }
         b' ' | b'\t' | b'-' | b'=' => {
-            let t = trim_start(s);
-            if let Some(l) = arrow_line(t) {
-                return l;
-            }
-            if t.len() != s.len() && !t.is_empty() {
-                // Indented text: only arrows are meaningful indented.
-                return Line::Text;
-            }
-            Line::Text
+            // Indented lines mean something only as arrows (`---> Using cache`, ` => [1/2] ...`).
+            arrow_line(trim_start(s)).unwrap_or(Line::Text)
         }
         _ => text_line(s),
     }

@@ -213,7 +213,6 @@ pub struct Tracker {
     /// Timestamp of the current line's CloudWatch event, when the source has one.
     event_ms: Option<i64>,
     events: Vec<Event>,
-    ansi_buf: Vec<u8>,
     /// A rawjson object printed over several lines (early buildx indented its output): the
     /// lines so far, and the line number of its `{`.
     pretty_json: Option<(Vec<u8>, u64)>,
@@ -238,10 +237,6 @@ impl Tracker {
         self.events.drain(..)
     }
 
-    pub fn has_events(&self) -> bool {
-        !self.events.is_empty()
-    }
-
     pub fn invocations(&self) -> u32 {
         self.invocation - 1
     }
@@ -257,12 +252,8 @@ impl Tracker {
         }
         let l = line::classify(raw);
         if l == Line::Text && memchr::memchr(0x1b, raw).is_some() {
-            let mut buf = std::mem::take(&mut self.ansi_buf);
-            buf.clear();
-            buf.extend_from_slice(raw);
-            let clean = line::strip_ansi(&buf);
+            let clean = line::strip_ansi(raw);
             self.apply(line_no, line::classify(&clean));
-            self.ansi_buf = buf;
         } else {
             self.apply(line_no, l);
         }

@@ -16,22 +16,9 @@ pub fn jsonl_row(step: &Step, out: &mut Vec<u8>) {
     out.push(b'\n');
 }
 
-/// Column names of the CSV form: the same fields, in the same order, as the JSON form.
-pub const CSV_HEADER: [&str; 13] = [
-    "invocation",
-    "vertex",
-    "step",
-    "name",
-    "stage",
-    "index",
-    "total",
-    "instruction",
-    "kind",
-    "status",
-    "duration_s",
-    "line",
-    "error",
-];
+/// Column names of the CSV form: the steps frame's columns, the same fields in the same order
+/// as the JSON form.
+pub const CSV_HEADER: [&str; 13] = crate::analyze::schema::steps::ALL;
 
 /// CSV rows, header first; renders each step as it comes.
 pub struct CsvRows {

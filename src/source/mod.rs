@@ -15,8 +15,6 @@ use flate2::bufread::MultiGzDecoder;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use crate::parse::Parser;
-
 /// Read size: large enough to amortise syscalls, small enough to keep memory flat.
 const READ_BUF: usize = 256 * 1024;
 
@@ -26,15 +24,6 @@ pub trait LogSink {
     fn bytes(&mut self, chunk: &[u8]);
     /// One CloudWatch event: a line with its timestamp (ms since the epoch).
     fn event(&mut self, timestamp_ms: i64, message: &[u8]);
-}
-
-impl LogSink for Parser {
-    fn bytes(&mut self, chunk: &[u8]) {
-        self.push(chunk)
-    }
-    fn event(&mut self, timestamp_ms: i64, message: &[u8]) {
-        self.push_event(timestamp_ms, message)
-    }
 }
 
 /// A local log: a path or `-` for stdin.
