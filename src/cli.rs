@@ -33,8 +33,9 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct StepsArgs {
-    /// A build log: a file (plain or gzip), `-` for stdin, or the JSON printed by
-    /// `aws logs get-log-events` / `filter-log-events`.
+    /// A build log — a file (plain or gzip), `-` for stdin, or the JSON printed by
+    /// `aws logs get-log-events` — or a CodeBuild build ID (`project:uuid`) or build ARN, read
+    /// from CloudWatch Logs. A file by that name wins over a build ID.
     pub input: String,
 
     /// Output format.
@@ -52,6 +53,9 @@ pub struct StepsArgs {
     /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
     #[arg(long, value_name = "BYTES")]
     pub max_line_bytes: Option<usize>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,7 +75,8 @@ pub enum ColorChoice {
 
 #[derive(Debug, clap::Args)]
 pub struct BuildArgs {
-    /// A build log: a file (plain or gzip), `-` for stdin, or `aws logs get-log-events` JSON.
+    /// A build log — a file (plain or gzip), `-` for stdin, or `aws logs get-log-events` JSON —
+    /// or a CodeBuild build ID (`project:uuid`) or build ARN, read from CloudWatch Logs.
     pub input: String,
 
     /// Output format; csv and parquet write the frame chosen with --frame.
@@ -90,8 +95,8 @@ pub struct BuildArgs {
     #[arg(long, value_name = "FILE")]
     pub chart: Option<PathBuf>,
 
-    /// A previous build's log: what changed since, and the time the cache saved here.
-    #[arg(long, value_name = "LOG")]
+    /// A previous build's log or build ID: what changed since, and the time the cache saved.
+    #[arg(long, value_name = "LOG|BUILD_ID")]
     pub baseline: Option<String>,
 
     /// Colour the terminal view.
@@ -101,6 +106,9 @@ pub struct BuildArgs {
     /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
     #[arg(long, value_name = "BYTES")]
     pub max_line_bytes: Option<usize>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -117,4 +125,43 @@ pub enum Frame {
     Steps,
     Phases,
     Builds,
+}
+
+/// Where and how to read a build from AWS; like the AWS CLI, unset options fall back to the
+/// environment (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, ...) and the profile.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "AWS (for a build ID)")]
+pub struct AwsArgs {
+    /// A named profile from ~/.aws/config.
+    #[arg(long)]
+    pub profile: Option<String>,
+
+    /// The region [default: the build ARN's, else the environment's or profile's].
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// Send requests to this endpoint instead of AWS's (an emulator, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Attempts per request, the first included (SDK standard retry mode).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub max_attempts: u32,
+
+    /// Requests per second, at most (CloudWatch Logs allows about 10 GetLogEvents/s per
+    /// account and region); 0 for no limit.
+    #[arg(long, default_value_t = 10.0, value_name = "PER_SECOND")]
+    pub rate: f64,
+
+    /// Read this log group instead of the one CodeBuild names.
+    #[arg(long)]
+    pub log_group: Option<String>,
+
+    /// Read this log stream instead of the one CodeBuild names.
+    #[arg(long)]
+    pub log_stream: Option<String>,
+
+    /// Stop after this many GetLogEvents pages (a guard against a stream that never ends).
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub max_pages: u64,
 }

@@ -1,5 +1,5 @@
-//! The typed vocabulary every other module speaks: a build step, its status and kind, and the
-//! CodeBuild events found next to the Docker output.
+//! The typed vocabulary every other module speaks: a build step, its status and kind, the
+//! CodeBuild events found next to the Docker output, and the build's CodeBuild metadata.
 //!
 //! It exists so the parser, the analysis and the renderers agree on one shape without depending
 //! on each other. Serialized field names here are the `steps` output contract (DESIGN.md): add
@@ -131,4 +131,35 @@ pub struct CommandEvent {
     pub command: String,
     pub at_ms: Option<i64>,
     pub line: u64,
+}
+
+/// One CodeBuild phase with its times: from the CodeBuild API, or paired from the log's
+/// `Entering phase` and `Phase complete` lines.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Phase {
+    pub phase: String,
+    /// `SUCCEEDED`, `FAILED`, ...; `STARTED` (log) or `IN_PROGRESS` (API) while it runs.
+    pub state: String,
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+    pub duration_s: Option<f64>,
+}
+
+/// What CodeBuild's `BatchGetBuilds` says about a build (none of it is in the log itself).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BuildMeta {
+    /// `project:uuid`.
+    pub id: String,
+    pub project: String,
+    pub number: Option<i64>,
+    /// `SUCCEEDED`, `FAILED`, `IN_PROGRESS`, ...
+    pub status: Option<String>,
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+    /// The commit the build ran on (`resolvedSourceVersion`, else `sourceVersion`).
+    pub source_version: Option<String>,
+    /// Every phase CodeBuild reports, in its order.
+    pub phases: Vec<Phase>,
+    pub log_group: Option<String>,
+    pub log_stream: Option<String>,
 }

@@ -17,6 +17,7 @@ fn load(dir: &str, name: &str) -> BuildInput {
         steps: p.steps,
         phases: p.phases,
         commands: p.commands,
+        meta: None,
     }
 }
 
@@ -158,6 +159,7 @@ fn a_failed_cache_import_is_reported_with_a_fix() {
             steps: p.steps,
             phases: p.phases,
             commands: p.commands,
+            meta: None,
         },
         None,
     )

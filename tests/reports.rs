@@ -23,6 +23,7 @@ fn load(name: &str) -> (BuildInput, Summary) {
         steps: p.steps,
         phases: p.phases,
         commands: p.commands,
+        meta: None,
     };
     let s = summarize(&input, None).unwrap();
     (input, s)

@@ -3,8 +3,8 @@
 use polars::prelude::*;
 
 use super::schema::{builds as b, phases as p, steps as s};
-use super::summary::{PhaseRow, Summary};
-use crate::model::Step;
+use super::summary::Summary;
+use crate::model::{Phase, Step};
 
 /// One row per step, the `steps` contract columns and types.
 pub fn steps_frame(steps: &[Step]) -> PolarsResult<DataFrame> {
@@ -33,7 +33,7 @@ fn datetime_ms(name: &str, ms: Vec<Option<i64>>) -> PolarsResult<Column> {
 }
 
 /// One row per CodeBuild phase; times are UTC.
-pub fn phases_frame(phases: &[PhaseRow]) -> PolarsResult<DataFrame> {
+pub fn phases_frame(phases: &[Phase]) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(vec![
         Column::new(
             p::PHASE.into(),

@@ -8,7 +8,7 @@ use super::baseline::Comparison;
 use super::diagnose::{self, Bust, Finding, Health, Scenario};
 use super::frames::steps_frame;
 use super::schema::steps as s;
-use crate::model::{CommandEvent, PhaseEvent, Step, StepStatus};
+use crate::model::{BuildMeta, CommandEvent, Phase, PhaseEvent, Step, StepStatus};
 
 /// What the parser read from one build's log.
 #[derive(Debug, Clone, Default)]
@@ -18,6 +18,8 @@ pub struct BuildInput {
     pub steps: Vec<Step>,
     pub phases: Vec<PhaseEvent>,
     pub commands: Vec<CommandEvent>,
+    /// CodeBuild's record of the build, when it was read from AWS.
+    pub meta: Option<BuildMeta>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -27,17 +29,6 @@ pub struct StatusCounts {
     pub error: u32,
     pub canceled: u32,
     pub unfinished: u32,
-}
-
-/// One CodeBuild phase, from its `Entering phase` and `Phase complete` lines.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PhaseRow {
-    pub phase: String,
-    /// `SUCCEEDED`, `FAILED`, ...; `STARTED` if the log ends inside the phase.
-    pub state: String,
-    pub start_ms: Option<i64>,
-    pub end_ms: Option<i64>,
-    pub duration_s: Option<f64>,
 }
 
 /// One docker build run of the log.
@@ -57,6 +48,8 @@ pub struct RunSummary {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Summary {
     pub source: String,
+    /// CodeBuild's record of the build (number, status, times, commit), when read from AWS.
+    pub build: Option<BuildMeta>,
     pub invocations: u32,
     pub steps: u32,
     pub counts: StatusCounts,
@@ -74,7 +67,8 @@ pub struct Summary {
     /// Total docker build time over all runs (see [`RunSummary::docker_build_s`]).
     pub docker_build_s: Option<f64>,
     pub runs: Vec<RunSummary>,
-    pub phases: Vec<PhaseRow>,
+    /// CodeBuild's phases from the API where known, the log's `[Container]` lines otherwise.
+    pub phases: Vec<Phase>,
     /// The step that broke the cache for the build as a whole.
     pub cache_bust: Option<Bust>,
     /// The cache-bust step of each stage that had one.
@@ -160,11 +154,11 @@ fn count(steps: &[Step]) -> PolarsResult<Counts> {
 }
 
 /// Pairs `Entering phase X` with `Phase complete: X State: Y`, in order.
-pub fn phase_rows(events: &[PhaseEvent]) -> Vec<PhaseRow> {
-    let mut rows: Vec<PhaseRow> = Vec::new();
+pub fn phase_rows(events: &[PhaseEvent]) -> Vec<Phase> {
+    let mut rows: Vec<Phase> = Vec::new();
     for e in events {
         if e.state == "STARTED" {
-            rows.push(PhaseRow {
+            rows.push(Phase {
                 phase: e.phase.clone(),
                 state: "STARTED".into(),
                 start_ms: Some(e.at_ms),
@@ -183,7 +177,7 @@ pub fn phase_rows(events: &[PhaseEvent]) -> Vec<PhaseRow> {
                 r.end_ms = Some(e.at_ms);
                 r.duration_s = r.start_ms.map(|s| (e.at_ms - s) as f64 / 1000.0);
             }
-            None => rows.push(PhaseRow {
+            None => rows.push(Phase {
                 phase: e.phase.clone(),
                 state: e.state.clone(),
                 start_ms: None,
@@ -193,6 +187,27 @@ pub fn phase_rows(events: &[PhaseEvent]) -> Vec<PhaseRow> {
         }
     }
     rows
+}
+
+/// CodeBuild's phases are authoritative; the log's fill what the API lacks: a phase it does
+/// not list, or the end of one it still reports as running.
+pub fn merge_phases(api: &[Phase], log: &[Phase]) -> Vec<Phase> {
+    let mut out = api.to_vec();
+    for l in log {
+        match out.iter_mut().find(|a| a.phase == l.phase) {
+            Some(a) if a.end_ms.is_none() && l.end_ms.is_some() => {
+                a.state = l.state.clone();
+                a.end_ms = l.end_ms;
+                a.start_ms = a.start_ms.or(l.start_ms);
+                a.duration_s = l.duration_s;
+            }
+            Some(_) => {}
+            None => out.push(l.clone()),
+        }
+    }
+    // Stable: phases without a start keep their place after the timed ones.
+    out.sort_by_key(|p| p.start_ms.map_or((1, 0), |t| (0, t)));
+    out
 }
 
 /// Wall time of each run, from CodeBuild timestamps where the log has them.
@@ -283,6 +298,7 @@ pub fn summarize(input: &BuildInput, baseline: Option<&[Step]>) -> PolarsResult<
     let findings = diagnose::findings(&input.steps, &health, cache_bust.as_ref(), scenario);
     Ok(Summary {
         source: input.source.clone(),
+        build: input.meta.clone(),
         invocations: input.steps.iter().map(|s| s.invocation).max().unwrap_or(0),
         steps: input.steps.len() as u32,
         counts: c.all.clone(),
@@ -294,7 +310,10 @@ pub fn summarize(input: &BuildInput, baseline: Option<&[Step]>) -> PolarsResult<
         rebuilt_s: (c.rebuilt_s * 1000.0).round() / 1000.0,
         docker_build_s,
         runs,
-        phases: phase_rows(&input.phases),
+        phases: match &input.meta {
+            Some(m) => merge_phases(&m.phases, &phase_rows(&input.phases)),
+            None => phase_rows(&input.phases),
+        },
         cache_bust,
         stage_busts,
         scenario,

@@ -11,7 +11,6 @@ use crate::analyze::{frames, summarize};
 use crate::chart::{waterfall, ImageFormat};
 use crate::cli::{BuildArgs, BuildFormat, Frame};
 use crate::report::build as render;
-use crate::source::LocalInput;
 
 pub fn run(args: &BuildArgs, verbose: bool) -> Result<ExitCode> {
     let chart_format = match &args.chart {
@@ -23,8 +22,14 @@ pub fn run(args: &BuildArgs, verbose: bool) -> Result<ExitCode> {
         })?),
         None => None,
     };
-    let input = LocalInput::from_arg(&args.input);
-    let (build, stats, result) = read::read_build(&input, args.max_line_bytes);
+    let input = read::input(&args.input, verbose);
+    let opts = read::ReadOptions {
+        max_line: args.max_line_bytes,
+        aws: &args.aws,
+        verbose,
+        want_meta: true,
+    };
+    let (build, stats, result) = read::read_build(&input, &opts);
     read::report_problems(&input, &stats, result, build.steps.len(), verbose)?;
     if build.steps.is_empty() {
         eprintln!(
@@ -34,8 +39,8 @@ pub fn run(args: &BuildArgs, verbose: bool) -> Result<ExitCode> {
     }
     let baseline = match &args.baseline {
         Some(path) => {
-            let b = LocalInput::from_arg(path);
-            let (base, bstats, bresult) = read::read_build(&b, args.max_line_bytes);
+            let b = read::input(path, verbose);
+            let (base, bstats, bresult) = read::read_build(&b, &opts);
             read::report_problems(&b, &bstats, bresult, base.steps.len(), verbose)
                 .context("reading the --baseline log")?;
             if base.steps.is_empty() {

@@ -1,11 +1,13 @@
-//! Reading a whole local log into a [`BuildInput`], and reporting what went wrong while reading
-//! in the same words for every command.
+//! Reading a log — local, or a build's from AWS — into a sink or a whole [`BuildInput`], and
+//! reporting what went wrong while reading in the same words for every command.
 
 use anyhow::Result;
 
 use crate::analyze::BuildInput;
+use crate::cli::AwsArgs;
 use crate::parse::{Event, ParseOptions, ParseStats, Parsed, Parser, DEFAULT_MAX_LINE};
-use crate::source::{read_local, Encoding, LocalInput, LogSink};
+use crate::source::aws::{self, AwsSettings, FetchOptions, Fetched};
+use crate::source::{read_local, Encoding, Input, LogSink};
 
 /// A sink that feeds the parser and hands every event on as soon as the parser releases it.
 pub struct Feed<F: FnMut(Event)> {
@@ -49,31 +51,92 @@ pub fn parser(max_line: Option<usize>) -> Parser {
     })
 }
 
-/// Parses a whole local log. Returns the parsed build and the read error, if any, for
+/// How a log was read.
+#[derive(Debug)]
+pub enum ReadOutcome {
+    Local(Encoding),
+    Aws(Box<Fetched>),
+}
+
+/// What every reading command needs besides the input.
+#[derive(Debug, Clone)]
+pub struct ReadOptions<'a> {
+    pub max_line: Option<usize>,
+    pub aws: &'a AwsArgs,
+    pub verbose: bool,
+    /// Ask CodeBuild for the build's metadata (the `build` command shows it; `steps` does not).
+    pub want_meta: bool,
+}
+
+impl ReadOptions<'_> {
+    fn fetch_options(&self) -> FetchOptions {
+        let a = self.aws;
+        FetchOptions {
+            settings: AwsSettings {
+                profile: a.profile.clone(),
+                region: a.region.clone(),
+                endpoint_url: a.endpoint_url.clone(),
+                max_attempts: a.max_attempts,
+                requests_per_second: a.rate,
+                verbose: self.verbose,
+            },
+            log_group: a.log_group.clone(),
+            log_stream: a.log_stream.clone(),
+            max_pages: a.max_pages,
+            want_meta: self.want_meta,
+        }
+    }
+}
+
+/// Resolves an argument to an input, saying which rule decided with `-v`.
+pub fn input(arg: &str, verbose: bool) -> Input {
+    let (input, why) = Input::from_arg(arg);
+    if verbose {
+        eprintln!("cachescope: {arg}: {why}");
+    }
+    input
+}
+
+/// Streams a log into `sink`: a local one, or a build's from CloudWatch Logs.
+pub fn read_into(input: &Input, opts: &ReadOptions, sink: &mut dyn LogSink) -> Result<ReadOutcome> {
+    match input {
+        Input::Local(local) => read_local(local, sink).map(ReadOutcome::Local),
+        Input::Build(build) => aws::read_build(build, &opts.fetch_options(), sink)
+            .map(|f| ReadOutcome::Aws(Box::new(f))),
+    }
+}
+
+/// Parses a whole log. Returns the parsed build and the read error, if any, for
 /// [`report_problems`] to judge.
 pub fn read_build(
-    input: &LocalInput,
-    max_line: Option<usize>,
-) -> (BuildInput, ParseStats, Result<Encoding>) {
+    input: &Input,
+    opts: &ReadOptions,
+) -> (BuildInput, ParseStats, Result<ReadOutcome>) {
     let mut parsed = Parsed::default();
-    let mut feed = Feed::new(parser(max_line), |e| parsed.collect(e));
-    let read = read_local(input, &mut feed);
+    let mut feed = Feed::new(parser(opts.max_line), |e| parsed.collect(e));
+    let read = read_into(input, opts, &mut feed);
     let stats = feed.finish();
+    let meta = match &read {
+        Ok(ReadOutcome::Aws(f)) => f.meta.clone(),
+        _ => None,
+    };
     let build = BuildInput {
         source: input.to_string(),
         steps: parsed.steps,
         phases: parsed.phases,
         commands: parsed.commands,
+        meta,
     };
     (build, stats, read)
 }
 
-/// Warns about skipped over-long lines, and about a read error after `steps` steps were read.
-/// A read error before any step is returned as the command's error.
+/// Warns about skipped over-long lines, and about a read error after `steps` steps were read
+/// from a local file (a truncated file will never be whole, so its steps are worth having). A
+/// read error before any step, or any error from AWS (try again later), is the command's error.
 pub fn report_problems(
-    input: &LocalInput,
+    input: &Input,
     stats: &ParseStats,
-    read: Result<Encoding>,
+    read: Result<ReadOutcome>,
     steps: usize,
     verbose: bool,
 ) -> Result<()> {
@@ -84,17 +147,37 @@ pub fn report_problems(
             stats.long_line_count, first.line, first.offset, first.len
         );
     }
+    let parsed = format!(
+        "{} bytes, {} lines, {} docker build run(s), {steps} steps",
+        stats.bytes, stats.lines, stats.invocations
+    );
     match read {
-        Ok(enc) => {
+        Ok(ReadOutcome::Local(enc)) => {
             if verbose {
-                eprintln!(
-                    "cachescope: read {input} as {enc:?}: {} bytes, {} lines, {} docker build run(s), {steps} steps",
-                    stats.bytes, stats.lines, stats.invocations
-                );
+                eprintln!("cachescope: read {input} as {enc:?}: {parsed}");
             }
             Ok(())
         }
-        Err(e) if steps == 0 => Err(e),
+        Ok(ReadOutcome::Aws(f)) => {
+            if verbose {
+                eprintln!(
+                    "cachescope: read {input} from {}: {} events in {} GetLogEvents calls; \
+                     {} CloudWatch Logs and {} CodeBuild requests sent, {} failed and retried; \
+                     {parsed}",
+                    f.location,
+                    f.stats.events,
+                    f.stats.calls,
+                    f.logs_attempts,
+                    f.codebuild_attempts,
+                    f.failed_attempts
+                );
+            }
+            if f.stats.events == 0 {
+                eprintln!("cachescope: warning: {} is empty", f.location);
+            }
+            Ok(())
+        }
+        Err(e) if steps == 0 || matches!(input, Input::Build(_)) => Err(e),
         Err(e) => {
             eprintln!(
                 "cachescope: warning: {e:#}; using the {steps} steps read before the problem"

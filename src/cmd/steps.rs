@@ -13,7 +13,6 @@ use crate::model::Step;
 use crate::parse::Event;
 use crate::report::build::parquet;
 use crate::report::steps::{jsonl_row, table, CsvRows};
-use crate::source::{read_local, LocalInput};
 
 /// Renders each finished step as soon as the parser releases it (JSON Lines and CSV stream;
 /// the table and Parquet need every row first).
@@ -45,7 +44,13 @@ impl Rows {
 }
 
 pub fn run(args: &StepsArgs, verbose: bool) -> Result<ExitCode> {
-    let input = LocalInput::from_arg(&args.input);
+    let input = read::input(&args.input, verbose);
+    let opts = read::ReadOptions {
+        max_line: args.max_line_bytes,
+        aws: &args.aws,
+        verbose,
+        want_meta: false,
+    };
     let out = Output::open(args.output.as_deref())?;
     let color = out.use_color(args.color);
     let mut rows = Rows {
@@ -57,12 +62,12 @@ pub fn run(args: &StepsArgs, verbose: bool) -> Result<ExitCode> {
         count: 0,
         write_error: None,
     };
-    let mut feed = read::Feed::new(read::parser(args.max_line_bytes), |e| {
+    let mut feed = read::Feed::new(read::parser(opts.max_line), |e| {
         if let Event::Step(step) = e {
             rows.emit(step)
         }
     });
-    let result = read_local(&input, &mut feed);
+    let result = read::read_into(&input, &opts, &mut feed);
     let stats = feed.finish();
     drop(feed);
     let mut stream = rows;

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::analyze::baseline::Comparison;
 use crate::analyze::diagnose::{Bust, Finding, Health};
-use crate::analyze::summary::{PhaseRow, RunSummary, StatusCounts};
+use crate::analyze::summary::{RunSummary, StatusCounts};
 use crate::analyze::Summary;
-use crate::model::Step;
+use crate::model::{Phase, Step};
 
 fn pct(r: Option<f64>) -> String {
     r.map_or("n/a".into(), |r| format!("{:.0}%", r * 100.0))
@@ -163,7 +163,7 @@ pub fn json(sum: &Summary, steps: &[Step]) -> Vec<u8> {
         source: &'a str,
         summary: Head<'a>,
         steps: &'a [Step],
-        phases: &'a [PhaseRow],
+        phases: &'a [Phase],
         diagnosis: Diagnosis<'a>,
         baseline: &'a Option<Comparison>,
     }

@@ -1,5 +1,6 @@
-//! Where log bytes come from: a file, stdin, gzip (by its magic bytes, not its name), or the JSON
-//! that `aws logs get-log-events` / `filter-log-events` print.
+//! Where log bytes come from: a file, stdin, gzip (by its magic bytes, not its name), the JSON
+//! that `aws logs get-log-events` / `filter-log-events` print, or CloudWatch Logs itself
+//! ([`aws`], for a CodeBuild build ID).
 //!
 //! A source only moves bytes and event timestamps into a [`LogSink`]; it never interprets a
 //! BuildKit line. Everything is streamed in fixed-size reads, so memory stays flat however large
@@ -14,6 +15,8 @@ use anyhow::{Context, Result};
 use flate2::bufread::MultiGzDecoder;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+
+pub mod aws;
 
 /// Read size: large enough to amortise syscalls, small enough to keep memory flat.
 const READ_BUF: usize = 256 * 1024;
@@ -48,6 +51,49 @@ impl fmt::Display for LocalInput {
         match self {
             LocalInput::Stdin => f.write_str("<stdin>"),
             LocalInput::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// What a command-line argument names: a local log or a CodeBuild build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Local(LocalInput),
+    Build(aws::BuildRef),
+}
+
+impl Input {
+    /// `-` is stdin; a path that exists is a file, even if it is named like a build ID; else a
+    /// build ID or ARN is a build; anything else is a file (which will fail to open, naming it).
+    /// The second value says which rule decided, for `-v`.
+    pub fn from_arg(arg: &str) -> (Input, &'static str) {
+        if arg == "-" {
+            return (Input::Local(LocalInput::Stdin), "`-` is stdin");
+        }
+        let build = aws::BuildRef::parse(arg);
+        if Path::new(arg).exists() {
+            let why = if build.is_some() {
+                "a file by that name exists, so it is read rather than looked up as a build ID"
+            } else {
+                "a file"
+            };
+            return (Input::Local(LocalInput::from_arg(arg)), why);
+        }
+        match build {
+            Some(b) => (
+                Input::Build(b),
+                "a CodeBuild build ID (no file by that name)",
+            ),
+            None => (Input::Local(LocalInput::from_arg(arg)), "a file"),
+        }
+    }
+}
+
+impl fmt::Display for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Input::Local(l) => l.fmt(f),
+            Input::Build(b) => b.fmt(f),
         }
     }
 }
@@ -95,7 +141,14 @@ fn map_large_file(file: &File) -> Option<memmap2::Mmap> {
 }
 
 fn open(path: &Path) -> Result<File> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file = File::open(path).with_context(|| {
+        let hint = if path.to_string_lossy().contains(':') {
+            " (not a file, nor a CodeBuild build ID `project:uuid` or build ARN)"
+        } else {
+            ""
+        };
+        format!("cannot open {}{hint}", path.display())
+    })?;
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         anyhow::bail!("{} is a directory, not a log file", path.display());
     }

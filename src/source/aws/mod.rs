@@ -1,0 +1,368 @@
+//! Reading a build's log from AWS: CodeBuild for where the log is and what the build was,
+//! CloudWatch Logs for the lines.
+//!
+//! Settings follow the AWS CLI (profile, region, endpoint URL, the standard environment
+//! variables and credential chain). Every request waits its turn at one shared rate limit, and
+//! the SDK retries in standard mode; failures come back as messages that say what to do.
+
+pub mod build_ref;
+pub mod codebuild;
+pub mod logs;
+mod rate;
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use anyhow::{anyhow, Result};
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_cloudwatchlogs::config::interceptors::FinalizerInterceptorContextRef;
+use aws_sdk_cloudwatchlogs::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+
+pub use build_ref::BuildRef;
+
+use crate::model::BuildMeta;
+use crate::source::LogSink;
+pub use rate::RateLimit;
+
+/// The AWS CLI's settings, as given on the command line. `None` leaves a setting to the
+/// environment and profile, as the AWS CLI does.
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Attempts per request, first one included (SDK standard retry mode).
+    pub max_attempts: u32,
+    /// Requests per second across every call this process makes.
+    pub requests_per_second: f64,
+    /// Say on stderr when an attempt fails and is retried.
+    pub verbose: bool,
+}
+
+/// Requests sent and attempts that failed, for one service; shared by its clients' clones.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub attempts: AtomicU64,
+    pub failed_attempts: AtomicU64,
+}
+
+impl Counters {
+    pub fn attempts(&self) -> u64 {
+        self.attempts.load(Ordering::Relaxed)
+    }
+    pub fn failed(&self) -> u64 {
+        self.failed_attempts.load(Ordering::Relaxed)
+    }
+}
+
+/// Counts every attempt the SDK makes and, with `-v`, names each failed one: retries happen
+/// inside the SDK and would otherwise be invisible.
+#[derive(Debug)]
+struct AttemptLog {
+    service: &'static str,
+    counters: Arc<Counters>,
+    verbose: bool,
+}
+
+impl Intercept for AttemptLog {
+    fn name(&self) -> &'static str {
+        "cachescope::AttemptLog"
+    }
+
+    fn read_after_attempt(
+        &self,
+        ctx: &FinalizerInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.counters.attempts.fetch_add(1, Ordering::Relaxed);
+        if let Some(Err(e)) = ctx.output_or_error() {
+            self.counters
+                .failed_attempts
+                .fetch_add(1, Ordering::Relaxed);
+            if self.verbose {
+                let status = ctx.response().map_or("no response".to_string(), |r| {
+                    format!("HTTP {}", r.status())
+                });
+                eprintln!(
+                    "cachescope: {} request failed ({status}: {}); the SDK retries it if attempts remain",
+                    self.service,
+                    causes(e)
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Clients for the two services, the shared rate limit and the request counters.
+#[derive(Clone)]
+pub struct Aws {
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub codebuild: aws_sdk_codebuild::Client,
+    pub limit: Arc<RateLimit>,
+    pub logs_counters: Arc<Counters>,
+    pub codebuild_counters: Arc<Counters>,
+    pub region: String,
+    pub max_attempts: u32,
+}
+
+impl fmt::Debug for Aws {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Aws").field("region", &self.region).finish()
+    }
+}
+
+impl Aws {
+    /// Loads the configuration the way the AWS CLI does. `region_hint` (from a build ARN) is used
+    /// when `--region` is not given.
+    pub async fn connect(settings: &AwsSettings, region_hint: Option<&str>) -> Result<Aws> {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)));
+        if let Some(p) = &settings.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = settings.region.as_deref().or(region_hint) {
+            loader = loader.region(Region::new(r.to_string()));
+        }
+        if let Some(u) = &settings.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        let config = loader.load().await;
+        let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
+            anyhow!(
+                "no AWS region: pass --region, set AWS_REGION, or set `region` in the profile \
+                 (~/.aws/config)"
+            )
+        })?;
+        let logs_counters = Arc::new(Counters::default());
+        let codebuild_counters = Arc::new(Counters::default());
+        let log = |service, counters: &Arc<Counters>| AttemptLog {
+            service,
+            counters: counters.clone(),
+            verbose: settings.verbose,
+        };
+        let logs = aws_sdk_cloudwatchlogs::config::Builder::from(&config)
+            .interceptor(log("CloudWatch Logs", &logs_counters))
+            .build();
+        let codebuild = aws_sdk_codebuild::config::Builder::from(&config)
+            .interceptor(log("CodeBuild", &codebuild_counters))
+            .build();
+        Ok(Aws {
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
+            codebuild: aws_sdk_codebuild::Client::from_conf(codebuild),
+            limit: Arc::new(RateLimit::per_second(settings.requests_per_second)),
+            logs_counters,
+            codebuild_counters,
+            region,
+            max_attempts: settings.max_attempts.max(1),
+        })
+    }
+}
+
+/// How a request failed, judged from the error alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    AccessDenied,
+    NotFound,
+    Throttled,
+    NoCredentials,
+    BadCredentials,
+    Unreachable,
+    Other,
+}
+
+/// Classifies an SDK error.
+pub fn classify<E, R>(err: &SdkError<E, R>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug + 'static,
+{
+    let code = err.code().unwrap_or("");
+    match code {
+        "AccessDeniedException" | "AccessDenied" | "UnauthorizedOperation" => {
+            return Failure::AccessDenied
+        }
+        "ResourceNotFoundException" => return Failure::NotFound,
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "LimitExceededException" => return Failure::Throttled,
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch"
+        | "ExpiredTokenException"
+        | "ExpiredToken" => return Failure::BadCredentials,
+        _ => {}
+    }
+    if let SdkError::DispatchFailure(d) = err {
+        if d.is_io() || d.is_timeout() {
+            return Failure::Unreachable;
+        }
+    }
+    if matches!(err, SdkError::TimeoutError(_)) {
+        return Failure::Unreachable;
+    }
+    // Credential resolution fails before anything is sent, whatever the operation.
+    if causes(err).contains("credentials") {
+        return Failure::NoCredentials;
+    }
+    Failure::Other
+}
+
+/// An error and its causes, each once, joined by `: ` (the SDK's own rendering adds a Debug
+/// dump of the whole tree).
+pub fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
+}
+
+/// An SDK error as a message that says what to do. `action` is the IAM action of the request
+/// (`logs:GetLogEvents`), `what` the thing asked for.
+pub fn explain<E, R>(aws: &Aws, err: &SdkError<E, R>, action: &str, what: &str) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug + 'static,
+{
+    let detail = causes(err);
+    let region = &aws.region;
+    match classify(err) {
+        Failure::AccessDenied => anyhow!(
+            "access denied: {action} on {what} (region {region}): the role or user needs \
+             `{action}` in its IAM policy ({})",
+            err.message().unwrap_or("no message")
+        ),
+        Failure::NotFound => anyhow!("{what} not found in region {region}: {detail}"),
+        Failure::Throttled => anyhow!(
+            "{action} on {what} was throttled by AWS after {} attempt(s): lower --rate, raise \
+             --max-attempts, or try again later",
+            aws.max_attempts
+        ),
+        Failure::NoCredentials => anyhow!(
+            "no AWS credentials found for {action}: set AWS_PROFILE or --profile, run \
+             `aws sso login`, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ({detail})"
+        ),
+        Failure::BadCredentials => anyhow!(
+            "AWS rejected the credentials for {action}: they are invalid or expired; refresh \
+             them (e.g. `aws sso login`) ({detail})"
+        ),
+        Failure::Unreachable => anyhow!(
+            "could not reach the AWS endpoint for {action} (region {region}): check the \
+             network, --region and --endpoint-url / AWS_ENDPOINT_URL ({detail})"
+        ),
+        Failure::Other => anyhow!("{action} on {what} failed: {detail}"),
+    }
+}
+
+/// How to read one build's log from AWS.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    pub settings: AwsSettings,
+    /// Override the log group CodeBuild names (or the default `/aws/codebuild/<project>`).
+    pub log_group: Option<String>,
+    /// Override the log stream CodeBuild names (or the default: the build's UUID).
+    pub log_stream: Option<String>,
+    /// Stop after this many `GetLogEvents` calls.
+    pub max_pages: u64,
+    /// Ask CodeBuild for the build's metadata even when the log location is given.
+    pub want_meta: bool,
+}
+
+/// What reading a build from AWS found besides the lines.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub meta: Option<BuildMeta>,
+    pub location: logs::LogLocation,
+    pub stats: logs::FetchStats,
+    /// Attempts sent to each service, retries included.
+    pub logs_attempts: u64,
+    pub codebuild_attempts: u64,
+    /// Attempts that failed and were retried (or gave up).
+    pub failed_attempts: u64,
+}
+
+/// Finds the build's log (CodeBuild, else the default location) and streams it into `sink`.
+/// Notes about fallbacks go to stderr once, as they happen.
+pub fn read_build(
+    build: &BuildRef,
+    opts: &FetchOptions,
+    sink: &mut dyn LogSink,
+) -> Result<Fetched> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let aws = Aws::connect(&opts.settings, build.region.as_deref()).await?;
+        let located = opts.log_group.is_some() && opts.log_stream.is_some();
+        let meta = if opts.want_meta || !located {
+            match codebuild::lookup(&aws, build).await? {
+                codebuild::Lookup::Found(m) => Some(m),
+                codebuild::Lookup::Denied(message) => {
+                    eprintln!(
+                        "cachescope: note: codebuild:BatchGetBuilds is not allowed ({message}); \
+                         no build metadata, and the log is read from the default location"
+                    );
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let from_api = meta
+            .as_ref()
+            .and_then(|m| m.log_group.clone().zip(m.log_stream.clone()));
+        if meta.is_some() && from_api.is_none() && !located {
+            eprintln!(
+                "cachescope: note: CodeBuild names no CloudWatch log stream for {build} \
+                 (CloudWatch logging off for the project?); trying the default location"
+            );
+        }
+        let (api_group, api_stream) = from_api.unzip();
+        let location = logs::LogLocation {
+            group: (opts.log_group.clone())
+                .or(api_group)
+                .unwrap_or_else(|| build.default_log_group()),
+            stream: (opts.log_stream.clone())
+                .or(api_stream)
+                .unwrap_or_else(|| build.uuid.clone()),
+        };
+        if opts.settings.verbose {
+            eprintln!("cachescope: reading {location} (region {})", aws.region);
+        }
+        let stats = logs::stream_into(&aws, &location, opts.max_pages, sink).await?;
+        if stats.capped {
+            eprintln!(
+                "cachescope: warning: stopped after {} GetLogEvents pages (--max-pages) before \
+                 the end of {location}: is the build still writing it?",
+                stats.calls
+            );
+        }
+        Ok(Fetched {
+            meta,
+            location,
+            stats,
+            logs_attempts: aws.logs_counters.attempts(),
+            codebuild_attempts: aws.codebuild_counters.attempts(),
+            failed_attempts: aws.logs_counters.failed() + aws.codebuild_counters.failed(),
+        })
+    })
+}
