@@ -158,7 +158,8 @@ pub struct BuildMeta {
     pub end_ms: Option<i64>,
     /// The commit the build ran on (`resolvedSourceVersion`, else `sourceVersion`).
     pub source_version: Option<String>,
-    /// Every phase CodeBuild reports, in its order.
+    /// Every phase CodeBuild reports, in its order (reports show them merged with the log's).
+    #[serde(skip_serializing)]
     pub phases: Vec<Phase>,
     pub log_group: Option<String>,
     pub log_stream: Option<String>,

@@ -4,7 +4,7 @@ use polars::prelude::*;
 
 use super::schema::{builds as b, phases as p, steps as s};
 use super::summary::Summary;
-use crate::model::{Phase, Step};
+use crate::model::{BuildMeta, Phase, Step};
 
 /// One row per step, the `steps` contract columns and types.
 pub fn steps_frame(steps: &[Step]) -> PolarsResult<DataFrame> {
@@ -56,8 +56,14 @@ pub fn phases_frame(phases: &[Phase]) -> PolarsResult<DataFrame> {
 pub fn builds_frame(sum: &Summary) -> PolarsResult<DataFrame> {
     let c = &sum.counts;
     let bust = sum.cache_bust.as_ref();
-    df!(
+    let meta = sum.build.as_ref();
+    let text = |f: fn(&BuildMeta) -> Option<String>| [meta.and_then(f)];
+    let mut frame = df!(
         b::SOURCE => [sum.source.clone()],
+        b::BUILD_ID => text(|m| Some(m.id.clone())),
+        b::PROJECT => text(|m| Some(m.project.clone())),
+        b::BUILD_NUMBER => [meta.and_then(|m| m.number)],
+        b::BUILD_STATUS => text(|m| m.status.clone()),
         b::BUILDER => [sum.health.builder.clone()],
         b::INVOCATIONS => [sum.invocations],
         b::STEPS => [sum.steps],
@@ -79,5 +85,20 @@ pub fn builds_frame(sum: &Summary) -> PolarsResult<DataFrame> {
         b::INLINE_CACHE => [sum.health.inline_cache],
         b::CACHE_IMPORT => [sum.health.cache_import.clone()],
         b::TIME_SAVED_S => [sum.baseline.as_ref().map(|x| x.time_saved_s)],
-    )
+    )?;
+    // Times sit with the build's other CodeBuild fields, after its status.
+    let at = frame.get_column_index(b::BUILD_STATUS).unwrap_or(0) + 1;
+    frame.insert_column(
+        at,
+        datetime_ms(b::BUILD_START, vec![meta.and_then(|m| m.start_ms)])?,
+    )?;
+    frame.insert_column(
+        at + 1,
+        datetime_ms(b::BUILD_END, vec![meta.and_then(|m| m.end_ms)])?,
+    )?;
+    frame.insert_column(
+        at + 2,
+        Column::new(b::SOURCE_VERSION.into(), text(|m| m.source_version.clone())),
+    )?;
+    Ok(frame)
 }

@@ -47,6 +47,16 @@ pub mod phases {
 /// The builds frame: one row per build (here, one).
 pub mod builds {
     pub const SOURCE: &str = "source";
+    /// CodeBuild's fields: null for a log read from a file.
+    pub const BUILD_ID: &str = "build_id";
+    pub const PROJECT: &str = "project";
+    pub const BUILD_NUMBER: &str = "build_number";
+    pub const BUILD_STATUS: &str = "build_status";
+    /// Datetime (ms, UTC).
+    pub const BUILD_START: &str = "build_start";
+    /// Datetime (ms, UTC).
+    pub const BUILD_END: &str = "build_end";
+    pub const SOURCE_VERSION: &str = "source_version";
     pub const BUILDER: &str = "builder";
     pub const INVOCATIONS: &str = "invocations";
     pub const STEPS: &str = "steps";

@@ -10,7 +10,7 @@ use crate::analyze::baseline::Comparison;
 use crate::analyze::diagnose::{Bust, Finding, Health};
 use crate::analyze::summary::{RunSummary, StatusCounts};
 use crate::analyze::Summary;
-use crate::model::{Phase, Step};
+use crate::model::{BuildMeta, Phase, Step};
 
 fn pct(r: Option<f64>) -> String {
     r.map_or("n/a".into(), |r| format!("{:.0}%", r * 100.0))
@@ -31,11 +31,47 @@ fn bust_text(b: Option<&Bust>) -> String {
     })
 }
 
+/// A UTC time from milliseconds since the epoch.
+pub fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
+}
+
+/// `tts-service-build #412 SUCCEEDED — 2026-11-24 02:06:40 UTC, 302.8s, commit 9f3c2b1a7d6e`.
+fn build_text(b: &BuildMeta) -> String {
+    let mut out = b.project.clone();
+    if let Some(n) = b.number {
+        out.push_str(&format!(" #{n}"));
+    }
+    if let Some(s) = &b.status {
+        out.push_str(&format!(" {s}"));
+    }
+    let mut facts = Vec::new();
+    if let Some(start) = b.start_ms {
+        facts.push(utc(start));
+    }
+    if let (Some(start), Some(end)) = (b.start_ms, b.end_ms) {
+        facts.push(format!("{:.1}s", (end - start) as f64 / 1000.0));
+    }
+    if let Some(v) = &b.source_version {
+        facts.push(format!("commit {}", v.chars().take(12).collect::<String>()));
+    }
+    if !facts.is_empty() {
+        out.push_str(&format!(" — {}", facts.join(", ")));
+    }
+    out
+}
+
 /// The headline facts as (label, value) rows, shared by the table and Markdown views.
 pub fn headline(sum: &Summary) -> Vec<(&'static str, String)> {
     let c = &sum.counts;
-    let mut rows = vec![
-        ("source", sum.source.clone()),
+    let mut rows = vec![("source", sum.source.clone())];
+    if let Some(b) = &sum.build {
+        rows.push(("build", build_text(b)));
+    }
+    rows.extend([
         ("scenario", sum.scenario.as_str().to_string()),
         (
             "hit_ratio (Dockerfile steps, FROM excluded)",
@@ -68,7 +104,7 @@ pub fn headline(sum: &Summary) -> Vec<(&'static str, String)> {
                 None => sum.health.cache_import.clone(),
             },
         ),
-    ];
+    ]);
     let flag = |v: Option<bool>| {
         v.map_or("unknown (no build command in the log)".into(), |b| {
             if b {
@@ -169,6 +205,7 @@ pub fn json(sum: &Summary, steps: &[Step]) -> Vec<u8> {
     }
     #[derive(Serialize)]
     struct Head<'a> {
+        build: &'a Option<BuildMeta>,
         scenario: &'a str,
         invocations: u32,
         steps: u32,
@@ -191,6 +228,7 @@ pub fn json(sum: &Summary, steps: &[Step]) -> Vec<u8> {
     let doc = Doc {
         source: &sum.source,
         summary: Head {
+            build: &sum.build,
             scenario: sum.scenario.as_str(),
             invocations: sum.invocations,
             steps: sum.steps,

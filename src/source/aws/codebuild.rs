@@ -47,8 +47,12 @@ pub async fn lookup(aws: &Aws, build: &BuildRef) -> Result<Lookup> {
     }
 }
 
+/// Milliseconds, rounded: the API sends epoch seconds as a decimal (`1763950000.123`), which
+/// arrives as a binary float a hair below the millisecond it names.
 fn ms(t: Option<&DateTime>) -> Option<i64> {
-    t.and_then(|t| t.to_millis().ok())
+    let t = t?;
+    let ms = t.secs().checked_mul(1000)?;
+    ms.checked_add((i64::from(t.subsec_nanos()) + 500_000) / 1_000_000)
 }
 
 fn meta(b: &Build, build: &BuildRef) -> BuildMeta {
@@ -69,15 +73,22 @@ fn meta(b: &Build, build: &BuildRef) -> BuildMeta {
         phases: b
             .phases()
             .iter()
-            .map(|p| Phase {
-                phase: p.phase_type().map_or("", |t| t.as_str()).to_string(),
-                state: p
-                    .phase_status()
-                    .map_or("IN_PROGRESS", |s| s.as_str())
-                    .to_string(),
-                start_ms: ms(p.start_time()),
-                end_ms: ms(p.end_time()),
-                duration_s: p.duration_in_seconds().map(|d| d as f64),
+            .map(|p| {
+                let (start_ms, end_ms) = (ms(p.start_time()), ms(p.end_time()));
+                Phase {
+                    phase: p.phase_type().map_or("", |t| t.as_str()).to_string(),
+                    state: p
+                        .phase_status()
+                        .map_or("IN_PROGRESS", |s| s.as_str())
+                        .to_string(),
+                    start_ms,
+                    end_ms,
+                    // Whole seconds from the API; from the times if it gives none.
+                    duration_s: p
+                        .duration_in_seconds()
+                        .map(|d| d as f64)
+                        .or_else(|| Some((end_ms? - start_ms?) as f64 / 1000.0)),
+                }
             })
             .collect(),
         log_group: logs.and_then(|l| l.group_name()).map(str::to_string),

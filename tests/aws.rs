@@ -1,0 +1,603 @@
+//! `steps` and `build` given a CodeBuild build ID, against a real CloudWatch Logs emulator (moto
+//! server) behind a stub that answers CodeBuild with recorded responses, counts requests and
+//! injects faults. See `support/aws.rs`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::aws::{events_of, get_log_events_json, Canned, Faults, Moto, Stub, LOGS};
+
+const PROJECT: &str = "tts-service-build";
+
+fn uuid(n: usize) -> String {
+    format!("0f1e2d3c-4b5a-6978-8796-{n:012x}")
+}
+
+fn id(n: usize) -> String {
+    format!("{PROJECT}:{}", uuid(n))
+}
+
+fn recorded(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/aws")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cachescope"))
+}
+
+/// The tool pointed at the stub, with dummy credentials and nothing from this machine's AWS set-up.
+fn run(stub: &Stub, args: &[&str]) -> Output {
+    let mut cmd = bin();
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.args(args)
+        .args(["--endpoint-url", &stub.url])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", "/nonexistent/cachescope-test")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/cachescope-test",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "exit {:?}: {}", o.status, stderr(o));
+    stdout(o)
+}
+
+fn corpus() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus/logs");
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    logs.sort();
+    logs
+}
+
+/// A CodeBuild log with BuildKit steps and `[Container]` phases.
+fn codebuild_log() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/corpus/logs/020-codebuild-buildkit-pip-no-cache.log")
+}
+
+/// moto and the stub, or `None` (skipped) when moto is not installed and not required.
+fn emulator() -> Option<(Moto, Stub)> {
+    let moto = Moto::start()?;
+    let stub = Stub::start(&moto);
+    Some((moto, stub))
+}
+
+/// The JSON report without its `source` (a path for a file, the build ID for AWS).
+fn report(json: &str) -> Value {
+    let mut v: Value = serde_json::from_str(json).unwrap();
+    v.as_object_mut().unwrap().remove("source");
+    v["summary"].as_object_mut().unwrap().remove("source");
+    v
+}
+
+/// For every corpus log: the build read from CloudWatch gives the same steps and report as the
+/// same events read from an `aws logs get-log-events` file, and the same as the plain log except
+/// that legacy steps gain durations from the event timestamps.
+#[test]
+fn every_corpus_log_from_cloudwatch_equals_the_file() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    // CodeBuild refuses: the default location `/aws/codebuild/<project>` + UUID is read.
+    stub.codebuild(
+        "BatchGetBuilds",
+        Canned {
+            status: 400,
+            body: recorded("batch-get-builds-denied.json"),
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for (n, path) in corpus().iter().enumerate() {
+        let name = path.file_name().unwrap().to_string_lossy();
+        let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+        // Several lines per millisecond, as CodeBuild's own events have.
+        let events = events_of(&text, 3);
+        moto.create_stream(&format!("/aws/codebuild/{PROJECT}"), &uuid(n));
+        moto.put_events(&format!("/aws/codebuild/{PROJECT}"), &uuid(n), &events);
+        let export = dir.path().join(format!("{name}.json"));
+        std::fs::write(&export, get_log_events_json(&events)).unwrap();
+        let export = export.to_str().unwrap();
+        let build = id(n);
+
+        let from_aws = ok(&run(&stub, &["steps", &build, "--format", "jsonl"]));
+        let from_export = ok(&run(&stub, &["steps", export, "--format", "jsonl"]));
+        assert_eq!(from_aws, from_export, "{name}: steps");
+        let from_text = ok(&run(
+            &stub,
+            &["steps", path.to_str().unwrap(), "--format", "jsonl"],
+        ));
+        let rows = |s: &str| -> Vec<Value> {
+            s.lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        };
+        let (aws_rows, text_rows) = (rows(&from_aws), rows(&from_text));
+        assert_eq!(aws_rows.len(), text_rows.len(), "{name}");
+        assert!(!aws_rows.is_empty(), "{name}");
+        for (mut a, mut t) in aws_rows.into_iter().zip(text_rows) {
+            if a["vertex"].is_null() {
+                // Legacy steps: a duration from event timestamps only where the text has none.
+                assert!(t["duration_s"].is_null() || t["duration_s"] == a["duration_s"]);
+                a["duration_s"] = Value::Null;
+                t["duration_s"] = Value::Null;
+            }
+            assert_eq!(a, t, "{name}");
+        }
+
+        let out = run(&stub, &["build", &build, "--format", "json"]);
+        let aws_report = ok(&out);
+        assert!(
+            stderr(&out).contains("codebuild:BatchGetBuilds is not allowed"),
+            "{name}: the fallback is announced: {}",
+            stderr(&out)
+        );
+        let file_report = ok(&run(&stub, &["build", export, "--format", "json"]));
+        assert_eq!(report(&aws_report), report(&file_report), "{name}: build");
+        let v: Value = serde_json::from_str(&aws_report).unwrap();
+        assert_eq!(v["source"], build.as_str());
+    }
+}
+
+/// Generated CodeBuild + BuildKit log lines: `n` of them at least.
+fn big_log(n: usize) -> String {
+    let mut out = String::new();
+    let mut build = 0;
+    while out.lines().count() < n {
+        build += 1;
+        out.push_str(&format!(
+            "[Container] 2026/11/24 01:00:{:02}.000000 Running command docker build -t app:{build} .\n#0 building with \"default\" instance using docker driver\n",
+            build % 60
+        ));
+        for step in 1..=40 {
+            if step % 3 == 0 {
+                out.push_str(&format!(
+                    "#{step} [{step}/40] COPY src/{step} /app/{step}\n#{step} CACHED\n\n"
+                ));
+            } else {
+                out.push_str(&format!("#{step} [{step}/40] RUN make part-{step}\n"));
+                for i in 0..60 {
+                    out.push_str(&format!(
+                        "#{step} {}.{i:03} compiling module {step}-{i} of build {build}\n",
+                        i / 10
+                    ));
+                }
+                out.push_str(&format!("#{step} DONE {}.{}s\n\n", step % 7, step % 10));
+            }
+        }
+    }
+    out
+}
+
+/// A stream of more than 100,000 events over many pages: the same steps as the text, and
+/// GetLogEvents calls = pages with events + 1 (the call that sees the token repeat).
+#[test]
+fn a_hundred_thousand_events_over_many_pages() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    stub.codebuild(
+        "BatchGetBuilds",
+        Canned::ok(recorded("batch-get-builds-found.json")),
+    );
+    let log = big_log(100_000);
+    let events = events_of(&log, 50);
+    assert!(events.len() >= 100_000);
+    let uuid = uuid(7);
+    moto.create_stream("/custom/tts", &format!("builds/{uuid}"));
+    moto.put_events("/custom/tts", &format!("builds/{uuid}"), &events);
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("big.log");
+    std::fs::write(&text, &log).unwrap();
+
+    let out = run(
+        &stub,
+        &["-v", "steps", &id(7), "--format", "jsonl", "--rate", "0"],
+    );
+    let from_aws = ok(&out);
+    let from_text = ok(&run(
+        &stub,
+        &["steps", text.to_str().unwrap(), "--format", "jsonl"],
+    ));
+    assert_eq!(from_aws, from_text);
+    let calls = stub.count(&format!("{LOGS}.GetLogEvents"));
+    let pages = stub.pages_with_events();
+    assert!(pages >= 10, "{pages} pages");
+    assert_eq!(calls, pages + 1, "GetLogEvents calls per build = pages + 1");
+    assert_eq!(stub.count("CodeBuild_20161006.BatchGetBuilds"), 1);
+    eprintln!(
+        "{} events: {pages} pages, {calls} GetLogEvents calls",
+        events.len()
+    );
+    assert!(
+        stderr(&out).contains(&format!(
+            "{} events in {calls} GetLogEvents calls",
+            events.len()
+        )),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// CodeBuild names a custom group and stream; the build's number, status, commit and phases
+/// come from it, and the API's phases are authoritative.
+#[test]
+fn codebuild_metadata_and_log_location() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    stub.codebuild(
+        "BatchGetBuilds",
+        Canned::ok(recorded("batch-get-builds-found.json")),
+    );
+    let log = std::fs::read_to_string(codebuild_log()).unwrap();
+    let uuid = uuid(1);
+    moto.create_stream("/custom/tts", &format!("builds/{uuid}"));
+    moto.put_events(
+        "/custom/tts",
+        &format!("builds/{uuid}"),
+        &events_of(&log, 1),
+    );
+
+    let arn = format!("arn:aws:codebuild:us-east-1:123456789012:build/{PROJECT}:{uuid}");
+    for arg in [id(1), arn] {
+        let v: Value =
+            serde_json::from_str(&ok(&run(&stub, &["build", &arg, "--format", "json"]))).unwrap();
+        let b = &v["summary"]["build"];
+        assert_eq!(b["number"], 412, "{arg}");
+        assert_eq!(b["status"], "SUCCEEDED");
+        assert_eq!(b["project"], PROJECT);
+        assert_eq!(
+            b["source_version"],
+            "9f3c2b1a7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a"
+        );
+        assert_eq!(b["start_ms"], 1_763_950_000_123i64);
+        assert_eq!(b["log_group"], "/custom/tts");
+        let phases = v["phases"].as_array().unwrap();
+        let build = phases.iter().find(|p| p["phase"] == "BUILD").unwrap();
+        assert_eq!(
+            build["duration_s"], 265.0,
+            "the API's phase duration, not the log's"
+        );
+        assert!(
+            phases.iter().any(|p| p["phase"] == "QUEUED"),
+            "API-only phases are kept"
+        );
+    }
+
+    // The builds frame has the same columns from a file, with the build's fields empty.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = |args: &[&str]| -> String {
+        let out = dir.path().join("b.csv");
+        let mut a = args.to_vec();
+        a.extend([
+            "--format",
+            "csv",
+            "--frame",
+            "builds",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        ok(&run(&stub, &a));
+        std::fs::read_to_string(out).unwrap()
+    };
+    let from_aws = csv(&["build", &id(1)]);
+    let from_file = csv(&["build", codebuild_log().to_str().unwrap()]);
+    let header = |s: &str| s.lines().next().unwrap().to_string();
+    assert_eq!(header(&from_aws), header(&from_file));
+    assert!(header(&from_aws).contains("build_number"));
+    assert!(from_aws.contains(",412,"), "{from_aws}");
+}
+
+#[test]
+fn build_not_found_is_an_error_naming_it() {
+    let Some((_moto, stub)) = emulator() else {
+        return;
+    };
+    stub.codebuild(
+        "BatchGetBuilds",
+        Canned::ok(recorded("batch-get-builds-not-found.json")),
+    );
+    let out = run(&stub, &["build", &id(3)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("build {} not found in region us-east-1", id(3))),
+        "{err}"
+    );
+    assert_eq!(stub.count(&format!("{LOGS}.GetLogEvents")), 0);
+}
+
+#[test]
+fn missing_stream_missing_group_and_empty_stream() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    stub.codebuild(
+        "BatchGetBuilds",
+        Canned {
+            status: 400,
+            body: recorded("batch-get-builds-denied.json"),
+        },
+    );
+
+    // No group at all.
+    let out = run(&stub, &["steps", &id(1)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!(
+            "log group /aws/codebuild/{PROJECT} does not exist"
+        )),
+        "{}",
+        stderr(&out)
+    );
+
+    // The group, but not the stream (retention expired).
+    moto.create_stream(&format!("/aws/codebuild/{PROJECT}"), &uuid(2));
+    let out = run(&stub, &["steps", &id(1)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "log stream {} in group /aws/codebuild/{PROJECT} does not exist",
+            uuid(1)
+        )),
+        "{err}"
+    );
+    assert!(err.contains("retention"), "{err}");
+
+    // An empty stream: said so, never a silent empty result.
+    let out = run(&stub, &["steps", &id(2)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("is empty") && err.contains("no Docker build steps found"),
+        "{err}"
+    );
+    let out = run(&stub, &["build", &id(2)]);
+    assert!(stderr(&out).contains("is empty"), "{}", stderr(&out));
+}
+
+/// Overrides skip the CodeBuild lookup for `steps`.
+#[test]
+fn log_group_and_stream_overrides() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    let log = std::fs::read_to_string(codebuild_log()).unwrap();
+    moto.create_stream("/custom/group", "prefix/abc");
+    moto.put_events("/custom/group", "prefix/abc", &events_of(&log, 1));
+    let out = run(
+        &stub,
+        &[
+            "steps",
+            &id(5),
+            "--log-group",
+            "/custom/group",
+            "--log-stream",
+            "prefix/abc",
+            "--format",
+            "jsonl",
+        ],
+    );
+    let from_text = ok(&run(
+        &stub,
+        &[
+            "steps",
+            codebuild_log().to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ],
+    ));
+    assert_eq!(ok(&out), from_text);
+    assert_eq!(stub.count("CodeBuild_20161006.BatchGetBuilds"), 0);
+}
+
+/// A third of GetLogEvents requests throttled, the rest delayed: the same result, the retries
+/// named with -v; throttled every time: a message that says what to do.
+#[test]
+fn throttling_is_retried_and_visible() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    stub.codebuild(
+        "BatchGetBuilds",
+        Canned {
+            status: 400,
+            body: recorded("batch-get-builds-denied.json"),
+        },
+    );
+    let log = big_log(25_000);
+    moto.create_stream(&format!("/aws/codebuild/{PROJECT}"), &uuid(1));
+    moto.put_events(
+        &format!("/aws/codebuild/{PROJECT}"),
+        &uuid(1),
+        &events_of(&log, 10),
+    );
+    let clean = ok(&run(&stub, &["steps", &id(1), "--format", "jsonl"]));
+
+    stub.faults(Faults {
+        throttle_every: 3,
+        delay: Duration::from_millis(30),
+        get_log_events: None,
+    });
+    let out = run(
+        &stub,
+        &[
+            "-v",
+            "steps",
+            &id(1),
+            "--format",
+            "jsonl",
+            "--max-attempts",
+            "5",
+        ],
+    );
+    assert_eq!(ok(&out), clean);
+    let err = stderr(&out);
+    assert!(
+        err.contains("CloudWatch Logs request failed (HTTP 400")
+            && err.contains("ThrottlingException"),
+        "{err}"
+    );
+
+    stub.faults(Faults {
+        get_log_events: Some(Canned::error(400, "ThrottlingException", "Rate exceeded")),
+        ..Faults::default()
+    });
+    let out = run(&stub, &["steps", &id(1), "--max-attempts", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("throttled by AWS after 2 attempt(s)") && err.contains("--rate"),
+        "{err}"
+    );
+}
+
+#[test]
+fn access_denied_names_the_iam_action() {
+    let Some((_moto, stub)) = emulator() else {
+        return;
+    };
+    stub.codebuild(
+        "BatchGetBuilds",
+        Canned {
+            status: 400,
+            body: recorded("batch-get-builds-denied.json"),
+        },
+    );
+    stub.faults(Faults {
+        get_log_events: Some(Canned::error(400, "AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/ci/x is not authorized to perform: logs:GetLogEvents")),
+        ..Faults::default()
+    });
+    let out = run(&stub, &["build", &id(1)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("access denied: logs:GetLogEvents"), "{err}");
+    assert!(
+        err.contains("codebuild:BatchGetBuilds is not allowed"),
+        "{err}"
+    );
+}
+
+/// No credentials anywhere, and an endpoint nobody listens on: messages that say what to do.
+#[test]
+fn no_credentials_and_unreachable_endpoint() {
+    let clean = |cmd: &mut Command| {
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AWS_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("AWS_CONFIG_FILE", "/nonexistent/x")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/x")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_REGION", "us-east-1");
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut cmd = bin();
+    clean(&mut cmd);
+    let out = cmd
+        .args(["steps", &id(1), "--endpoint-url", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no AWS credentials found"),
+        "{}",
+        stderr(&out)
+    );
+
+    let mut cmd = bin();
+    clean(&mut cmd);
+    let out = cmd
+        .args([
+            "steps",
+            &id(1),
+            "--endpoint-url",
+            &url,
+            "--max-attempts",
+            "1",
+        ])
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "y")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("could not reach the AWS endpoint"),
+        "{}",
+        stderr(&out)
+    );
+
+    let mut cmd = bin();
+    clean(&mut cmd);
+    let out = cmd
+        .env_remove("AWS_REGION")
+        .args(["steps", &id(1)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no AWS region"), "{}", stderr(&out));
+}
+
+/// A file named like a build ID is read as the file; -v says so.
+#[test]
+fn a_file_named_like_a_build_id_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(codebuild_log(), dir.path().join(id(9))).unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["-v", "steps", &id(9), "--format", "jsonl"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a file by that name exists"),
+        "{}",
+        stderr(&out)
+    );
+    let missing = bin().args(["steps", "nope:not-a-build"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("not a file, nor a CodeBuild build ID"),
+        "{}",
+        stderr(&missing)
+    );
+}

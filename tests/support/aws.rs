@@ -1,0 +1,518 @@
+//! AWS without AWS, for tests and benchmarks: a moto server (a real CloudWatch Logs emulator) on
+//! a free loopback port, seeded over its HTTP API, and a stub in front of it that answers
+//! CodeBuild with recorded responses, counts requests, and injects faults.
+//!
+//! moto is found as `moto_server` on PATH (or `$MOTO_SERVER`). Without it, [`Moto::start`]
+//! returns `None` and the caller skips with a printed reason — unless
+//! `CACHESCOPE_REQUIRE_MOTO=1` (set by `.ci/run`), which makes a missing moto a failure.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+pub const LOGS: &str = "Logs_20140328";
+pub const CODEBUILD: &str = "CodeBuild_20161006";
+
+/// A moto server process, killed on drop.
+pub struct Moto {
+    child: Child,
+    pub url: String,
+    pub port: u16,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Moto {
+    /// Starts moto on a free port and waits until it answers. `None` when moto is not installed
+    /// and not required.
+    pub fn start() -> Option<Moto> {
+        let exe = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        let required = std::env::var("CACHESCOPE_REQUIRE_MOTO").is_ok_and(|v| v == "1");
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new(&exe)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+            let child = match child {
+                Ok(c) => c,
+                Err(e) if !required => {
+                    eprintln!("SKIPPED: moto server not available ({exe}: {e}); pip install 'moto[server]'");
+                    return None;
+                }
+                Err(e) => panic!("CACHESCOPE_REQUIRE_MOTO=1 but {exe} cannot start: {e}"),
+            };
+            let mut moto = Moto {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+                port,
+            };
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = moto.child.try_wait() {
+                    break; // exited: the port was taken; try another
+                }
+                if http(port, "GET", "/moto-api/", &[], b"").is_ok() {
+                    return Some(moto);
+                }
+                thread::sleep(Duration::from_millis(50));
+            }
+            let _ = moto.child.kill();
+        }
+        panic!("moto server did not start");
+    }
+
+    /// One awsJson call to moto: `target` like `Logs_20140328.PutLogEvents`.
+    pub fn call(&self, target: &str, body: &Value) -> Value {
+        let resp = http(
+            self.port,
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("X-Amz-Target", target),
+                (
+                    "Authorization",
+                    "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/logs/aws4_request",
+                ),
+            ],
+            body.to_string().as_bytes(),
+        )
+        .expect("moto answers");
+        assert!(
+            resp.status < 300,
+            "{target}: {} {}",
+            resp.status,
+            String::from_utf8_lossy(&resp.body)
+        );
+        serde_json::from_slice(&resp.body).unwrap_or(Value::Null)
+    }
+
+    pub fn create_stream(&self, group: &str, stream: &str) {
+        let groups = self.call(
+            &format!("{LOGS}.DescribeLogGroups"),
+            &json!({ "logGroupNamePrefix": group }),
+        );
+        let exists = groups["logGroups"]
+            .as_array()
+            .is_some_and(|g| g.iter().any(|g| g["logGroupName"] == group));
+        if !exists {
+            self.call(
+                &format!("{LOGS}.CreateLogGroup"),
+                &json!({ "logGroupName": group }),
+            );
+        }
+        self.call(
+            &format!("{LOGS}.CreateLogStream"),
+            &json!({ "logGroupName": group, "logStreamName": stream }),
+        );
+    }
+
+    /// Writes `events` (timestamp ms, message) to a stream in PutLogEvents-sized batches.
+    pub fn put_events(&self, group: &str, stream: &str, events: &[(i64, String)]) {
+        let mut batch: Vec<Value> = Vec::new();
+        let mut bytes = 0;
+        let flush = |batch: &mut Vec<Value>| {
+            if !batch.is_empty() {
+                self.call(
+                    &format!("{LOGS}.PutLogEvents"),
+                    &json!({ "logGroupName": group, "logStreamName": stream, "logEvents": batch }),
+                );
+                batch.clear();
+            }
+        };
+        for (ts, msg) in events {
+            // AWS limits: 10,000 events and 1 MiB (message bytes + 26 per event) per call.
+            if batch.len() == 10_000 || bytes + msg.len() + 26 > 1_000_000 {
+                flush(&mut batch);
+                bytes = 0;
+            }
+            bytes += msg.len() + 26;
+            batch.push(json!({ "timestamp": ts, "message": msg }));
+        }
+        flush(&mut batch);
+    }
+}
+
+/// A log as CloudWatch events, one per line, as CodeBuild writes them: an empty line becomes a
+/// lone newline (CloudWatch refuses empty messages). Timestamps start an hour ago (moto, like
+/// AWS, drops events older than 14 days) and advance one millisecond every `per_ms` lines.
+pub fn events_of(log: &str, per_ms: usize) -> Vec<(i64, String)> {
+    let start = now_ms() - 3_600_000;
+    let text = log.strip_suffix('\n').unwrap_or(log);
+    text.split('\n')
+        .enumerate()
+        .map(|(i, line)| {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            let msg = if line.is_empty() {
+                "\n".to_string()
+            } else {
+                line.to_string()
+            };
+            (start + (i / per_ms.max(1)) as i64, msg)
+        })
+        .collect()
+}
+
+/// The JSON `aws logs get-log-events` prints for these events.
+pub fn get_log_events_json(events: &[(i64, String)]) -> String {
+    let evs: Vec<Value> = events
+        .iter()
+        .map(|(t, m)| json!({ "timestamp": t, "message": m, "ingestionTime": t }))
+        .collect();
+    json!({ "events": evs, "nextForwardToken": "f/1", "nextBackwardToken": "b/1" }).to_string()
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// One HTTP/1.1 request on a fresh connection.
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Response> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes())?;
+    s.write_all(body)?;
+    let mut reader = BufReader::new(s);
+    let (status, headers) = read_head(&mut reader)?;
+    let len = header(&headers, "content-length").and_then(|v| v.parse::<usize>().ok());
+    let mut body = Vec::new();
+    match len {
+        Some(n) => {
+            body.resize(n, 0);
+            reader.read_exact(&mut body)?;
+        }
+        None => {
+            reader.read_to_end(&mut body)?;
+        }
+    }
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Reads a status or request line and the headers; the first value is the status code (for a
+/// response) or 0 (for a request).
+fn read_head(r: &mut impl BufRead) -> std::io::Result<(u16, Vec<(String, String)>)> {
+    let mut first = String::new();
+    if r.read_line(&mut first)? == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    let status = first
+        .strip_prefix("HTTP/1.")
+        .and_then(|s| s.get(2..5))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        r.read_line(&mut line)?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    Ok((status, headers))
+}
+
+/// A canned answer: HTTP status and JSON body.
+#[derive(Clone, Debug)]
+pub struct Canned {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Canned {
+    pub fn ok(body: impl Into<String>) -> Canned {
+        Canned {
+            status: 200,
+            body: body.into(),
+        }
+    }
+    /// An awsJson error, as AWS sends it.
+    pub fn error(status: u16, code: &str, message: &str) -> Canned {
+        Canned {
+            status,
+            body: json!({ "__type": code, "message": message }).to_string(),
+        }
+    }
+}
+
+/// What the stub does to CloudWatch Logs requests before forwarding them to moto.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Answer ThrottlingException to every n-th GetLogEvents request (0: never).
+    pub throttle_every: u64,
+    /// Delay every request that is forwarded by this long.
+    pub delay: Duration,
+    /// Answer every GetLogEvents with this instead of forwarding it.
+    pub get_log_events: Option<Canned>,
+}
+
+#[derive(Default)]
+struct StubState {
+    /// Requests received, by `X-Amz-Target`.
+    counts: HashMap<String, u64>,
+    /// GetLogEvents answers forwarded from moto that carried at least one event.
+    pages_with_events: u64,
+    /// CodeBuild answers by target; `{{ID}}` in a body is replaced by the first requested id,
+    /// `{{UUID}}` by its part after the colon.
+    codebuild: HashMap<String, Canned>,
+    faults: Faults,
+}
+
+/// The stub: the endpoint the tool is pointed at.
+pub struct Stub {
+    pub url: String,
+    state: Arc<Mutex<StubState>>,
+    stop: Arc<AtomicBool>,
+    port: u16,
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port)); // wake the accept loop
+    }
+}
+
+impl Stub {
+    /// Serves on a free port, forwarding CloudWatch Logs requests to `moto`.
+    pub fn start(moto: &Moto) -> Stub {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(Mutex::new(StubState::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (st, sp, moto_port) = (state.clone(), stop.clone(), moto.port);
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                if sp.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let st = st.clone();
+                thread::spawn(move || serve(conn, st, moto_port));
+            }
+        });
+        Stub {
+            url: format!("http://127.0.0.1:{port}"),
+            state,
+            stop,
+            port,
+        }
+    }
+
+    /// Answers a CodeBuild operation (`BatchGetBuilds`) with `canned`.
+    pub fn codebuild(&self, operation: &str, canned: Canned) {
+        let mut s = self.state.lock().unwrap();
+        s.codebuild
+            .insert(format!("{CODEBUILD}.{operation}"), canned);
+    }
+
+    pub fn faults(&self, faults: Faults) {
+        self.state.lock().unwrap().faults = faults;
+    }
+
+    /// Requests received for `target` (`Logs_20140328.GetLogEvents`).
+    pub fn count(&self, target: &str) -> u64 {
+        self.state
+            .lock()
+            .unwrap()
+            .counts
+            .get(target)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub fn pages_with_events(&self) -> u64 {
+        self.state.lock().unwrap().pages_with_events
+    }
+
+    pub fn reset_counts(&self) {
+        let mut s = self.state.lock().unwrap();
+        s.counts.clear();
+        s.pages_with_events = 0;
+    }
+}
+
+/// Writes an answer; an error carries its code in `x-amzn-ErrorType` too, as AWS sends it.
+fn respond(conn: &mut TcpStream, canned: &Canned) -> std::io::Result<()> {
+    let reason = if canned.status < 300 { "OK" } else { "Error" };
+    let mut head = format!(
+        "HTTP/1.1 {} {reason}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nx-amzn-RequestId: 00000000-0000-4000-8000-000000000000\r\n",
+        canned.status,
+        canned.body.len()
+    );
+    if canned.status >= 300 {
+        if let Ok(v) = serde_json::from_str::<Value>(&canned.body) {
+            if let Some(code) = v["__type"].as_str() {
+                head.push_str(&format!("x-amzn-ErrorType: {code}\r\n"));
+            }
+        }
+    }
+    head.push_str("\r\n");
+    conn.write_all(head.as_bytes())?;
+    conn.write_all(canned.body.as_bytes())
+}
+
+/// One keep-alive connection from the SDK.
+fn serve(conn: TcpStream, state: Arc<Mutex<StubState>>, moto_port: u16) {
+    let mut writer = conn.try_clone().unwrap();
+    let mut reader = BufReader::new(conn);
+    loop {
+        let Ok((_, headers)) = read_head(&mut reader) else {
+            return;
+        };
+        let len = header(&headers, "content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let target = header(&headers, "x-amz-target").unwrap_or("").to_string();
+        let (canned, faults) = {
+            let mut s = state.lock().unwrap();
+            *s.counts.entry(target.clone()).or_default() += 1;
+            let get_n = s.counts[&target];
+            let canned = if let Some(op) = target.strip_prefix(&format!("{CODEBUILD}.")) {
+                let id = serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v["ids"][0].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                Some(
+                    s.codebuild
+                        .get(&target)
+                        .cloned()
+                        .map(|mut c| {
+                            let uuid = id.rsplit(':').next().unwrap_or("");
+                            c.body = c.body.replace("{{ID}}", &id).replace("{{UUID}}", uuid);
+                            c
+                        })
+                        .unwrap_or_else(|| {
+                            Canned::error(
+                                400,
+                                "InvalidInputException",
+                                &format!("the stub has no answer for {op}"),
+                            )
+                        }),
+                )
+            } else if target == format!("{LOGS}.GetLogEvents") {
+                let f = &s.faults;
+                if f.throttle_every > 0 && get_n.is_multiple_of(f.throttle_every) {
+                    Some(Canned::error(400, "ThrottlingException", "Rate exceeded"))
+                } else {
+                    f.get_log_events.clone()
+                }
+            } else {
+                None
+            };
+            (canned, s.faults.clone())
+        };
+        let result = match canned {
+            Some(c) => respond(&mut writer, &c),
+            None => {
+                thread::sleep(faults.delay);
+                let content_type = header(&headers, "content-type")
+                    .unwrap_or("application/x-amz-json-1.1")
+                    .to_string();
+                match http(
+                    moto_port,
+                    "POST",
+                    "/",
+                    &[
+                        ("Content-Type", &content_type),
+                        ("X-Amz-Target", &target),
+                        (
+                            "Authorization",
+                            header(&headers, "authorization").unwrap_or(""),
+                        ),
+                    ],
+                    &body,
+                ) {
+                    Ok(resp) => {
+                        if target == format!("{LOGS}.GetLogEvents") && resp.status == 200 {
+                            let events = serde_json::from_slice::<Value>(&resp.body)
+                                .ok()
+                                .and_then(|v| v["events"].as_array().map(|a| a.len()))
+                                .unwrap_or(0);
+                            if events > 0 {
+                                state.lock().unwrap().pages_with_events += 1;
+                            }
+                        }
+                        let canned = Canned {
+                            status: resp.status,
+                            body: String::from_utf8_lossy(&resp.body).into_owned(),
+                        };
+                        respond(&mut writer, &canned)
+                    }
+                    Err(e) => respond(
+                        &mut writer,
+                        &Canned::error(500, "InternalFailure", &e.to_string()),
+                    ),
+                }
+            }
+        };
+        if result.is_err()
+            || header(&headers, "connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+        {
+            let _ = writer.shutdown(Shutdown::Both);
+            return;
+        }
+    }
+}
