@@ -328,3 +328,40 @@ fn one_command_running_two_builds_is_not_counted_twice() {
     assert_eq!(s.runs[0].docker_build_s_from, Some("codebuild-timestamps"));
     assert_eq!(s.runs[1].docker_build_s_from, Some("sum-of-steps"));
 }
+
+/// CodeBuild's phases win; the log's fill a phase the API lacks and the end of one it still
+/// reports as running.
+#[test]
+fn api_phases_are_authoritative_and_the_log_fills_gaps() {
+    use cachescope::analyze::summary::merge_phases;
+    use cachescope::model::Phase;
+    let phase = |name: &str, state: &str, start: Option<i64>, end: Option<i64>| Phase {
+        phase: name.into(),
+        state: state.into(),
+        start_ms: start,
+        end_ms: end,
+        duration_s: start.zip(end).map(|(s, e)| (e - s) as f64 / 1000.0),
+    };
+    let api = vec![
+        phase("QUEUED", "SUCCEEDED", Some(0), Some(1_000)),
+        phase("BUILD", "SUCCEEDED", Some(5_000), Some(65_000)),
+        phase("POST_BUILD", "IN_PROGRESS", Some(65_000), None),
+    ];
+    let log = vec![
+        phase("PRE_BUILD", "SUCCEEDED", Some(2_000), Some(4_900)),
+        phase("BUILD", "SUCCEEDED", Some(5_100), Some(64_000)),
+        phase("POST_BUILD", "FAILED", Some(65_100), Some(70_000)),
+    ];
+    let merged = merge_phases(&api, &log);
+    let names: Vec<&str> = merged.iter().map(|p| p.phase.as_str()).collect();
+    assert_eq!(names, ["QUEUED", "PRE_BUILD", "BUILD", "POST_BUILD"]);
+    assert_eq!(merged[2], api[1], "the API's BUILD, not the log's");
+    assert_eq!(merged[3].state, "FAILED");
+    assert_eq!(merged[3].start_ms, Some(65_000), "the API's start is kept");
+    assert_eq!(merged[3].end_ms, Some(70_000));
+    assert_eq!(
+        merged[3].duration_s,
+        Some(5.0),
+        "from the merged start and end"
+    );
+}

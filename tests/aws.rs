@@ -3,6 +3,8 @@
 //! injects faults. See `support/aws.rs`.
 
 mod support;
+#[path = "../benches/support/synth.rs"]
+mod synth;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -170,36 +172,6 @@ fn every_corpus_log_from_cloudwatch_equals_the_file() {
     }
 }
 
-/// Generated CodeBuild + BuildKit log lines: `n` of them at least.
-fn big_log(n: usize) -> String {
-    let mut out = String::new();
-    let mut build = 0;
-    while out.lines().count() < n {
-        build += 1;
-        out.push_str(&format!(
-            "[Container] 2026/11/24 01:00:{:02}.000000 Running command docker build -t app:{build} .\n#0 building with \"default\" instance using docker driver\n",
-            build % 60
-        ));
-        for step in 1..=40 {
-            if step % 3 == 0 {
-                out.push_str(&format!(
-                    "#{step} [{step}/40] COPY src/{step} /app/{step}\n#{step} CACHED\n\n"
-                ));
-            } else {
-                out.push_str(&format!("#{step} [{step}/40] RUN make part-{step}\n"));
-                for i in 0..60 {
-                    out.push_str(&format!(
-                        "#{step} {}.{i:03} compiling module {step}-{i} of build {build}\n",
-                        i / 10
-                    ));
-                }
-                out.push_str(&format!("#{step} DONE {}.{}s\n\n", step % 7, step % 10));
-            }
-        }
-    }
-    out
-}
-
 /// A stream of more than 100,000 events over many pages: the same steps as the text, and
 /// GetLogEvents calls = pages with events + 1 (the call that sees the token repeat).
 #[test]
@@ -211,7 +183,7 @@ fn a_hundred_thousand_events_over_many_pages() {
         "BatchGetBuilds",
         Canned::ok(recorded("batch-get-builds-found.json")),
     );
-    let log = big_log(100_000);
+    let log = synth::log_with_lines(100_000, 3);
     let events = events_of(&log, 50);
     assert!(events.len() >= 100_000);
     let uuid = uuid(7);
@@ -248,6 +220,20 @@ fn a_hundred_thousand_events_over_many_pages() {
         "{}",
         stderr(&out)
     );
+
+    // The rate limit spaces requests: BatchGetBuilds plus `calls` pages at 20/s cannot take less
+    // than `calls` twentieths of a second (a lower bound only: never flaky on a slow machine).
+    let start = std::time::Instant::now();
+    let limited = ok(&run(
+        &stub,
+        &["steps", &id(7), "--format", "jsonl", "--rate", "20"],
+    ));
+    assert!(
+        start.elapsed() >= Duration::from_millis(calls * 50),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(limited, from_text);
 }
 
 /// CodeBuild names a custom group and stream; the build's number, status, commit and phases
@@ -438,7 +424,7 @@ fn throttling_is_retried_and_visible() {
             body: recorded("batch-get-builds-denied.json"),
         },
     );
-    let log = big_log(25_000);
+    let log = synth::log_with_lines(25_000, 5);
     moto.create_stream(&format!("/aws/codebuild/{PROJECT}"), &uuid(1));
     moto.put_events(
         &format!("/aws/codebuild/{PROJECT}"),
@@ -600,4 +586,120 @@ fn a_file_named_like_a_build_id_wins() {
         "{}",
         stderr(&missing)
     );
+}
+
+/// A named profile gives credentials and region; an ARN gives the region; the endpoint can come
+/// from the environment, per service.
+#[test]
+fn profile_arn_region_and_endpoint_variables() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    stub.codebuild(
+        "BatchGetBuilds",
+        Canned {
+            status: 400,
+            body: recorded("batch-get-builds-denied.json"),
+        },
+    );
+    let log = std::fs::read_to_string(codebuild_log()).unwrap();
+    moto.set_region("ap-south-1");
+    moto.create_stream(&format!("/aws/codebuild/{PROJECT}"), &uuid(4));
+    moto.put_events(
+        &format!("/aws/codebuild/{PROJECT}"),
+        &uuid(4),
+        &events_of(&log, 1),
+    );
+    let expected = ok(&run(
+        &stub,
+        &[
+            "steps",
+            codebuild_log().to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ],
+    ));
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let credentials = dir.path().join("credentials");
+    std::fs::write(&config, "[profile prod]\nregion = ap-south-1\n").unwrap();
+    std::fs::write(
+        &credentials,
+        "[prod]\naws_access_key_id = AKIDPROD\naws_secret_access_key = s\n",
+    )
+    .unwrap();
+    let aws_cmd = |args: &[&str], env: &[(&str, &str)]| -> Output {
+        let mut cmd = bin();
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AWS_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let url = stub.url.as_str();
+    let out = aws_cmd(
+        &[
+            "steps",
+            &id(4),
+            "--profile",
+            "prod",
+            "--endpoint-url",
+            url,
+            "--format",
+            "jsonl",
+        ],
+        &[],
+    );
+    assert_eq!(
+        ok(&out),
+        expected,
+        "credentials and region from the profile"
+    );
+
+    let arn = format!(
+        "arn:aws:codebuild:ap-south-1:123456789012:build/{PROJECT}:{}",
+        uuid(4)
+    );
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", "a"),
+        ("AWS_SECRET_ACCESS_KEY", "b"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let out = aws_cmd(
+        &["steps", &arn, "--endpoint-url", url, "--format", "jsonl"],
+        &keys,
+    );
+    assert_eq!(ok(&out), expected, "the ARN's region wins over AWS_REGION");
+    let out = aws_cmd(&["steps", &id(4), "--endpoint-url", url], &keys);
+    assert_eq!(out.status.code(), Some(2), "the stream is not in us-east-1");
+
+    let mut env = keys.to_vec();
+    env.extend([
+        ("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", url),
+        ("AWS_ENDPOINT_URL_CODEBUILD", url),
+    ]);
+    let out = aws_cmd(
+        &[
+            "steps",
+            &id(4),
+            "--region",
+            "ap-south-1",
+            "--format",
+            "jsonl",
+        ],
+        &env,
+    );
+    assert_eq!(ok(&out), expected, "service-specific endpoint variables");
+    let mut env = keys.to_vec();
+    env.push(("AWS_ENDPOINT_URL", url));
+    let out = aws_cmd(&["steps", &arn, "--format", "jsonl"], &env);
+    assert_eq!(ok(&out), expected, "AWS_ENDPOINT_URL");
 }

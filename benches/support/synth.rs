@@ -123,3 +123,18 @@ impl<W: Write> Write for CountingWriter<'_, W> {
         self.inner.flush()
     }
 }
+
+/// A log of at least `lines` lines, as one string (for seeding CloudWatch streams).
+#[allow(dead_code)] // not every user of this module needs it
+pub fn log_with_lines(lines: usize, seed: u64) -> String {
+    let mut bytes = Vec::new();
+    let mut size = (lines as u64) * 100;
+    loop {
+        bytes.clear();
+        write_log(&mut bytes, size, seed).expect("writing to memory");
+        if memchr::memchr_iter(b'\n', &bytes).count() >= lines {
+            return String::from_utf8(bytes).expect("the generator writes UTF-8");
+        }
+        size += size / 4;
+    }
+}

@@ -199,7 +199,9 @@ pub fn merge_phases(api: &[Phase], log: &[Phase]) -> Vec<Phase> {
                 a.state = l.state.clone();
                 a.end_ms = l.end_ms;
                 a.start_ms = a.start_ms.or(l.start_ms);
-                a.duration_s = l.duration_s;
+                a.duration_s = (a.start_ms.zip(a.end_ms))
+                    .map(|(s, e)| (e - s) as f64 / 1000.0)
+                    .or(l.duration_s);
             }
             Some(_) => {}
             None => out.push(l.clone()),

@@ -27,6 +27,8 @@ pub struct Moto {
     child: Child,
     pub url: String,
     pub port: u16,
+    /// The region seeding calls are signed for (moto keeps regions apart).
+    region: Mutex<String>,
 }
 
 impl Drop for Moto {
@@ -69,6 +71,7 @@ impl Moto {
                 child,
                 url: format!("http://127.0.0.1:{port}"),
                 port,
+                region: Mutex::new("us-east-1".into()),
             };
             let deadline = Instant::now() + Duration::from_secs(20);
             while Instant::now() < deadline {
@@ -85,8 +88,17 @@ impl Moto {
         panic!("moto server did not start");
     }
 
+    /// Seed in `region` from now on (default us-east-1).
+    pub fn set_region(&self, region: &str) {
+        *self.region.lock().unwrap() = region.to_string();
+    }
+
     /// One awsJson call to moto: `target` like `Logs_20140328.PutLogEvents`.
     pub fn call(&self, target: &str, body: &Value) -> Value {
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=test/20260101/{}/logs/aws4_request",
+            self.region.lock().unwrap()
+        );
         let resp = http(
             self.port,
             "POST",
@@ -94,10 +106,7 @@ impl Moto {
             &[
                 ("Content-Type", "application/x-amz-json-1.1"),
                 ("X-Amz-Target", target),
-                (
-                    "Authorization",
-                    "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/logs/aws4_request",
-                ),
+                ("Authorization", &auth),
             ],
             body.to_string().as_bytes(),
         )
