@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use aws_support::{events_of, Canned, Moto, Stub, LOGS};
 use cachescope::analyze::{summarize, BuildInput};
+use cachescope::cmd::read::Feed;
 use cachescope::parse::{Parsed, Parser};
 use cachescope::report::build::json;
 use cachescope::source::aws::{read_build, AwsSettings, BuildRef, FetchOptions};
@@ -34,25 +35,13 @@ impl LogSink for Discard {
     fn event(&mut self, _: i64, _: &[u8]) {}
 }
 
-struct Parse(Parser, Parsed);
-impl LogSink for Parse {
-    fn bytes(&mut self, chunk: &[u8]) {
-        self.0.push(chunk);
-        self.0.events().for_each(|e| self.1.collect(e));
-    }
-    fn event(&mut self, t: i64, m: &[u8]) {
-        self.0.push_event(t, m);
-        self.0.events().for_each(|e| self.1.collect(e));
-    }
-}
-
 fn options(endpoint: &str, rate: f64) -> FetchOptions {
     FetchOptions {
         settings: AwsSettings {
             profile: None,
             region: Some("us-east-1".into()),
             endpoint_url: Some(endpoint.into()),
-            max_attempts: 3,
+            max_attempts: None,
             requests_per_second: rate,
             verbose: false,
         },
@@ -105,15 +94,16 @@ fn main() {
             fetch.push(t.elapsed());
 
             let t = Instant::now();
-            let mut sink = Parse(Parser::default(), Parsed::default());
-            let fetched = read_build(&build, &opts, &mut sink).unwrap();
-            sink.0.finish();
-            sink.0.events().for_each(|e| sink.1.collect(e));
+            let mut parsed = Parsed::default();
+            let mut feed = Feed::new(Parser::default(), |e| parsed.collect(e));
+            let fetched = read_build(&build, &opts, &mut feed).unwrap();
+            feed.finish();
+            drop(feed);
             let input = BuildInput {
                 source: build.to_string(),
-                steps: sink.1.steps,
-                phases: sink.1.phases,
-                commands: sink.1.commands,
+                steps: parsed.steps,
+                phases: parsed.phases,
+                commands: parsed.commands,
                 meta: fetched.meta,
             };
             let report = json(&summarize(&input, None).unwrap(), &input.steps);

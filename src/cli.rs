@@ -24,6 +24,8 @@ pub enum Command {
     Steps(StepsArgs),
     /// Analyze one build: hit ratios, the step that broke the cache and why, findings.
     Build(BuildArgs),
+    /// Many builds of a project over time: an incremental Parquet store, the trend frame, charts.
+    Trend(TrendArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -144,9 +146,10 @@ pub struct AwsArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
 
-    /// Attempts per request, the first included (SDK standard retry mode).
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub max_attempts: u32,
+    /// Attempts per request, the first included (SDK standard retry mode) [default:
+    /// AWS_MAX_ATTEMPTS, the profile's max_attempts, else 3].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_attempts: Option<u32>,
 
     /// Requests per second, at most (CloudWatch Logs allows about 10 GetLogEvents/s per
     /// account and region); 0 for no limit.
@@ -162,6 +165,82 @@ pub struct AwsArgs {
     pub log_stream: Option<String>,
 
     /// Stop after this many GetLogEvents pages (a guard against a stream that never ends).
-    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    #[arg(long, default_value_t = 10_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_pages: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrendArgs {
+    /// Local logs instead of CodeBuild: files, directories (every file in them) or glob
+    /// patterns; one build per file.
+    pub inputs: Vec<String>,
+
+    /// The CodeBuild project (required without local inputs; names the store partition of
+    /// local ones, default `local`).
+    #[arg(long, short)]
+    pub project: Option<String>,
+
+    /// Only builds started at or after this: a duration back from now (`30d`, `12h`, `2w`) or
+    /// a date (`2026-11-01`, RFC 3339).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// Only builds started before this (same forms as --since).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+
+    /// At most this many builds, the most recent.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// Only builds with these CodeBuild statuses (comma-separated: SUCCEEDED,FAILED,...).
+    #[arg(long, value_delimiter = ',', value_name = "STATUS")]
+    pub status: Vec<String>,
+
+    /// Builds fetched and analyzed at once (one shared request-rate limit).
+    #[arg(long, short, default_value_t = 4, value_name = "N")]
+    pub jobs: usize,
+
+    /// Write charts (PNG and SVG), the trend frame (CSV, Parquet) and summary.md here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// What to print on stdout: a summary table, or the trend frame.
+    #[arg(long, short, value_enum, default_value_t = TrendFormat::Table)]
+    pub format: TrendFormat,
+
+    /// The build store [default: the user's cache directory, e.g. ~/.cache/cachescope].
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+
+    /// Analyze stored builds again instead of reading them from the store.
+    #[arg(long)]
+    pub refresh: bool,
+
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Previous builds the regression flag compares with.
+    #[arg(long, default_value_t = 10, value_name = "BUILDS")]
+    pub window: usize,
+
+    /// A regression: hit ratio this much below the rolling median, or duration this fraction
+    /// above the rolling p90.
+    #[arg(long, default_value_t = 0.15, value_name = "FRACTION")]
+    pub margin: f64,
+
+    /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
+    #[arg(long, value_name = "BYTES")]
+    pub max_line_bytes: Option<usize>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrendFormat {
+    Table,
+    Csv,
+    Json,
 }

@@ -17,3 +17,5 @@ pub mod parse;
 pub mod report;
 #[cfg(feature = "cli")]
 pub mod source;
+#[cfg(feature = "cli")]
+pub mod store;

@@ -32,6 +32,11 @@ impl StepStatus {
         StepStatus::Unfinished,
     ];
 
+    /// The inverse of [`StepStatus::as_str`].
+    pub fn parse(s: &str) -> Option<StepStatus> {
+        StepStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             StepStatus::Cached => "cached",
@@ -62,6 +67,20 @@ pub enum StepKind {
 }
 
 impl StepKind {
+    pub const ALL: [StepKind; 6] = [
+        StepKind::Dockerfile,
+        StepKind::Internal,
+        StepKind::CacheImport,
+        StepKind::CacheExport,
+        StepKind::Export,
+        StepKind::Other,
+    ];
+
+    /// The inverse of [`StepKind::as_str`].
+    pub fn parse(s: &str) -> Option<StepKind> {
+        StepKind::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             StepKind::Dockerfile => "dockerfile",
@@ -131,6 +150,11 @@ pub struct CommandEvent {
     pub command: String,
     pub at_ms: Option<i64>,
     pub line: u64,
+}
+
+/// Seconds from `start_ms` to `end_ms`, when both are known (and their difference fits).
+pub fn span_s(start_ms: Option<i64>, end_ms: Option<i64>) -> Option<f64> {
+    Some(end_ms?.checked_sub(start_ms?)? as f64 / 1000.0)
 }
 
 /// One CodeBuild phase with its times: from the CodeBuild API, or paired from the log's

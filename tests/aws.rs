@@ -7,11 +7,14 @@ mod support;
 mod synth;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::aws::{events_of, get_log_events_json, Canned, Faults, Moto, Stub, LOGS};
+use support::aws::{
+    bare, bin, events_of, get_log_events_json, ok, recorded, run, stderr, Canned, Faults, Moto,
+    Stub, LOGS,
+};
 
 const PROJECT: &str = "tts-service-build";
 
@@ -21,56 +24,6 @@ fn uuid(n: usize) -> String {
 
 fn id(n: usize) -> String {
     format!("{PROJECT}:{}", uuid(n))
-}
-
-fn recorded(name: &str) -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/aws")
-            .join(name),
-    )
-    .unwrap()
-}
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cachescope"))
-}
-
-/// The tool pointed at the stub, with dummy credentials and nothing from this machine's AWS set-up.
-fn run(stub: &Stub, args: &[&str]) -> Output {
-    let mut cmd = bin();
-    for (k, _) in std::env::vars() {
-        if k.starts_with("AWS_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.args(args)
-        .args(["--endpoint-url", &stub.url])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", "/nonexistent/cachescope-test")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/cachescope-test",
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "exit {:?}: {}", o.status, stderr(o));
-    stdout(o)
 }
 
 fn corpus() -> Vec<PathBuf> {
@@ -220,20 +173,6 @@ fn a_hundred_thousand_events_over_many_pages() {
         "{}",
         stderr(&out)
     );
-
-    // The rate limit spaces requests: BatchGetBuilds plus `calls` pages at 20/s cannot take less
-    // than `calls` twentieths of a second (a lower bound only: never flaky on a slow machine).
-    let start = std::time::Instant::now();
-    let limited = ok(&run(
-        &stub,
-        &["steps", &id(7), "--format", "jsonl", "--rate", "20"],
-    ));
-    assert!(
-        start.elapsed() >= Duration::from_millis(calls * 50),
-        "{:?}",
-        start.elapsed()
-    );
-    assert_eq!(limited, from_text);
 }
 
 /// CodeBuild names a custom group and stream; the build's number, status, commit and phases
@@ -462,12 +401,145 @@ fn throttling_is_retried_and_visible() {
         get_log_events: Some(Canned::error(400, "ThrottlingException", "Rate exceeded")),
         ..Faults::default()
     });
+    stub.reset_counts();
     let out = run(&stub, &["steps", &id(1), "--max-attempts", "2"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
         err.contains("throttled by AWS after 2 attempt(s)") && err.contains("--rate"),
         "{err}"
+    );
+    assert!(
+        err.contains(&format!("build {}", id(1))),
+        "names the build: {err}"
+    );
+    assert_eq!(
+        stub.count(&format!("{LOGS}.GetLogEvents")),
+        2,
+        "--max-attempts 2"
+    );
+    // AWS_MAX_ATTEMPTS works like the AWS CLI's when the flag is not given.
+    stub.reset_counts();
+    let mut cmd = bare();
+    let out = cmd
+        .args(["steps", &id(1), "--endpoint-url", &stub.url])
+        .env("AWS_ACCESS_KEY_ID", "a")
+        .env("AWS_SECRET_ACCESS_KEY", "b")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_MAX_ATTEMPTS", "4")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stub.count(&format!("{LOGS}.GetLogEvents")),
+        4,
+        "AWS_MAX_ATTEMPTS=4"
+    );
+}
+
+/// Requests are spaced to --rate: BatchGetBuilds and two GetLogEvents calls at 2 per second
+/// take at least a second (unlimited, they take a few milliseconds each).
+#[test]
+fn requests_are_spaced_to_the_rate() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    stub.codebuild(
+        "BatchGetBuilds",
+        Canned {
+            status: 400,
+            body: recorded("batch-get-builds-denied.json"),
+        },
+    );
+    let log = std::fs::read_to_string(codebuild_log()).unwrap();
+    moto.create_stream(&format!("/aws/codebuild/{PROJECT}"), &uuid(1));
+    moto.put_events(
+        &format!("/aws/codebuild/{PROJECT}"),
+        &uuid(1),
+        &events_of(&log, 1),
+    );
+    let start = std::time::Instant::now();
+    ok(&run(&stub, &["steps", &id(1), "--rate", "2"]));
+    let limited = start.elapsed();
+    let start = std::time::Instant::now();
+    ok(&run(&stub, &["steps", &id(1), "--rate", "0"]));
+    let unlimited = start.elapsed();
+    assert_eq!(stub.count(&format!("{LOGS}.GetLogEvents")), 4);
+    assert!(limited >= Duration::from_secs(1), "{limited:?}");
+    assert!(unlimited < limited, "{unlimited:?} vs {limited:?}");
+}
+
+/// CodeBuild knows the build but names no CloudWatch stream: said once, default location read.
+#[test]
+fn no_log_location_from_codebuild_falls_back_once() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    let mut found: Value = serde_json::from_str(&recorded("batch-get-builds-found.json")).unwrap();
+    found["builds"][0].as_object_mut().unwrap().remove("logs");
+    stub.codebuild("BatchGetBuilds", Canned::ok(found.to_string()));
+    let log = std::fs::read_to_string(codebuild_log()).unwrap();
+    moto.create_stream(&format!("/aws/codebuild/{PROJECT}"), &uuid(6));
+    moto.put_events(
+        &format!("/aws/codebuild/{PROJECT}"),
+        &uuid(6),
+        &events_of(&log, 1),
+    );
+    let out = run(&stub, &["build", &id(6), "--format", "json"]);
+    let v: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(v["summary"]["build"]["number"], 412, "metadata kept");
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("names no CloudWatch log stream").count(),
+        1,
+        "{err}"
+    );
+}
+
+/// A baseline given by build ID is read from its own default stream, not from the overrides
+/// meant for the build.
+#[test]
+fn baseline_by_build_id_ignores_the_overrides() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    stub.codebuild(
+        "BatchGetBuilds",
+        Canned {
+            status: 400,
+            body: recorded("batch-get-builds-denied.json"),
+        },
+    );
+    // The baseline: 020 as it is, every step rebuilt. This build: the same with the
+    // dependency install cached, so the cache saved that step's 31.9 s.
+    let before = std::fs::read_to_string(codebuild_log()).unwrap();
+    let now = before.replace("#9 DONE 31.9s", "#9 CACHED");
+    assert_ne!(now, before);
+    moto.create_stream("/custom/g", "now");
+    moto.put_events("/custom/g", "now", &events_of(&now, 1));
+    moto.create_stream(&format!("/aws/codebuild/{PROJECT}"), &uuid(2));
+    moto.put_events(
+        &format!("/aws/codebuild/{PROJECT}"),
+        &uuid(2),
+        &events_of(&before, 1),
+    );
+    let args = [
+        "build",
+        &id(1),
+        "--log-group",
+        "/custom/g",
+        "--log-stream",
+        "now",
+        "--baseline",
+        &id(2),
+        "--format",
+        "json",
+    ];
+    let v: Value = serde_json::from_str(&ok(&run(&stub, &args))).unwrap();
+    assert_eq!(v["baseline"]["time_saved_s"], 31.9, "{}", v["baseline"]);
+    assert_eq!(
+        v["baseline"]["now_cached"].as_array().map(Vec::len),
+        Some(1)
     );
 }
 
@@ -500,25 +572,14 @@ fn access_denied_names_the_iam_action() {
 /// No credentials anywhere, and an endpoint nobody listens on: messages that say what to do.
 #[test]
 fn no_credentials_and_unreachable_endpoint() {
-    let clean = |cmd: &mut Command| {
-        for (k, _) in std::env::vars() {
-            if k.starts_with("AWS_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.env("AWS_CONFIG_FILE", "/nonexistent/x")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/x")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_REGION", "us-east-1");
-    };
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut cmd = bin();
-    clean(&mut cmd);
+    let mut cmd = bare();
+    cmd.env("AWS_REGION", "us-east-1");
     let out = cmd
         .args(["steps", &id(1), "--endpoint-url", &url])
         .output()
@@ -530,8 +591,8 @@ fn no_credentials_and_unreachable_endpoint() {
         stderr(&out)
     );
 
-    let mut cmd = bin();
-    clean(&mut cmd);
+    let mut cmd = bare();
+    cmd.env("AWS_REGION", "us-east-1");
     let out = cmd
         .args([
             "steps",
@@ -552,8 +613,8 @@ fn no_credentials_and_unreachable_endpoint() {
         stderr(&out)
     );
 
-    let mut cmd = bin();
-    clean(&mut cmd);
+    let mut cmd = bare();
+    cmd.env("AWS_REGION", "us-east-1");
     let out = cmd
         .env_remove("AWS_REGION")
         .args(["steps", &id(1)])
@@ -630,12 +691,7 @@ fn profile_arn_region_and_endpoint_variables() {
     )
     .unwrap();
     let aws_cmd = |args: &[&str], env: &[(&str, &str)]| -> Output {
-        let mut cmd = bin();
-        for (k, _) in std::env::vars() {
-            if k.starts_with("AWS_") {
-                cmd.env_remove(k);
-            }
-        }
+        let mut cmd = bare();
         cmd.env("AWS_CONFIG_FILE", &config)
             .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
             .env("AWS_EC2_METADATA_DISABLED", "true")

@@ -29,7 +29,8 @@ pub struct Comparison {
     pub time_saved_s: f64,
 }
 
-fn key(s: &Step) -> (Option<String>, String) {
+/// A step's identity across builds: its stage and instruction text, whitespace collapsed.
+pub fn key(s: &Step) -> (Option<String>, String) {
     (
         s.stage.clone(),
         instruction_text(s)

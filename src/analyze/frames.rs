@@ -4,7 +4,7 @@ use polars::prelude::*;
 
 use super::schema::{builds as b, phases as p, steps as s};
 use super::summary::Summary;
-use crate::model::{BuildMeta, Phase, Step};
+use crate::model::{BuildMeta, Phase, Step, StepKind, StepStatus};
 
 /// One row per step, the `steps` contract columns and types.
 pub fn steps_frame(steps: &[Step]) -> PolarsResult<DataFrame> {
@@ -24,6 +24,62 @@ pub fn steps_frame(steps: &[Step]) -> PolarsResult<DataFrame> {
         s::LINE => steps.iter().map(|x| x.line).collect::<Vec<u64>>(),
         s::ERROR => col(|x| x.error.clone()),
     )
+}
+
+/// The inverse of [`steps_frame`]: steps read back from a stored frame.
+pub fn steps_from_frame(df: &DataFrame) -> PolarsResult<Vec<Step>> {
+    let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
+        let ca = df.column(name)?.str()?.clone();
+        Ok((0..ca.len())
+            .map(|i| ca.get(i).map(str::to_string))
+            .collect())
+    };
+    let num = |name: &str| -> PolarsResult<Vec<Option<u32>>> {
+        let ca = df.column(name)?.cast(&DataType::UInt32)?;
+        let ca = ca.u32()?;
+        Ok((0..ca.len()).map(|i| ca.get(i)).collect())
+    };
+    let bad = |what: &str, v: &str| polars_err!(ComputeError: "unknown {} {:?} in a steps frame", what, v);
+    let (invocation, vertex, index, total) = (
+        num(s::INVOCATION)?,
+        num(s::VERTEX)?,
+        num(s::INDEX)?,
+        num(s::TOTAL)?,
+    );
+    let (step, name, stage, instruction, kind, status, error) = (
+        text(s::STEP)?,
+        text(s::NAME)?,
+        text(s::STAGE)?,
+        text(s::INSTRUCTION)?,
+        text(s::KIND)?,
+        text(s::STATUS)?,
+        text(s::ERROR)?,
+    );
+    let duration = df.column(s::DURATION_S)?.cast(&DataType::Float64)?;
+    let duration = duration.f64()?;
+    let line = df.column(s::LINE)?.cast(&DataType::UInt64)?;
+    let line = line.u64()?;
+    (0..df.height())
+        .map(|i| {
+            let kind = kind[i].as_deref().unwrap_or("");
+            let status = status[i].as_deref().unwrap_or("");
+            Ok(Step {
+                invocation: invocation[i].unwrap_or(1),
+                vertex: vertex[i],
+                step: step[i].clone().unwrap_or_default(),
+                name: name[i].clone().unwrap_or_default(),
+                stage: stage[i].clone(),
+                index: index[i],
+                total: total[i],
+                instruction: instruction[i].clone(),
+                kind: StepKind::parse(kind).ok_or_else(|| bad("kind", kind))?,
+                status: StepStatus::parse(status).ok_or_else(|| bad("status", status))?,
+                duration_s: duration.get(i),
+                line: line.get(i).unwrap_or(0),
+                error: error[i].clone(),
+            })
+        })
+        .collect()
 }
 
 fn datetime_ms(name: &str, ms: Vec<Option<i64>>) -> PolarsResult<Column> {

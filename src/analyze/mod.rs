@@ -11,5 +11,6 @@ pub mod diagnose;
 pub mod frames;
 pub mod schema;
 pub mod summary;
+pub mod trend;
 
 pub use summary::{summarize, BuildInput, Summary};

@@ -80,3 +80,27 @@ pub mod builds {
     pub const CACHE_IMPORT: &str = "cache_import";
     pub const TIME_SAVED_S: &str = "time_saved_s";
 }
+
+/// The trend frame: one row per build of a project, oldest first.
+pub mod trend {
+    /// The store's key of the build (its UUID, or the log file's name).
+    pub const KEY: &str = "key";
+    /// Datetime (ms, UTC): when the build started.
+    pub const TIME: &str = "time";
+    pub const BUILD_ID: &str = "build_id";
+    pub const BUILD_NUMBER: &str = "build_number";
+    pub const BUILD_STATUS: &str = "build_status";
+    /// End − start of the whole build.
+    pub const DURATION_S: &str = "duration_s";
+    pub const HIT_RATIO: &str = super::builds::HIT_RATIO;
+    pub const HIT_RATIO_ALL: &str = super::builds::HIT_RATIO_ALL;
+    pub const REBUILT_S: &str = super::builds::REBUILT_S;
+    pub const DOCKER_BUILD_S: &str = super::builds::DOCKER_BUILD_S;
+    pub const CACHE_BUST_STEP: &str = super::builds::CACHE_BUST_STEP;
+    pub const CACHE_BUST_CAUSE: &str = super::builds::CACHE_BUST_CAUSE;
+    pub const SCENARIO: &str = super::builds::SCENARIO;
+    /// Priced from the history: see `analyze::trend::TrendRow::time_saved_s`.
+    pub const TIME_SAVED_S: &str = super::builds::TIME_SAVED_S;
+    pub const REGRESSION: &str = "regression";
+    pub const REGRESSION_REASON: &str = "regression_reason";
+}

@@ -8,7 +8,7 @@ use super::baseline::Comparison;
 use super::diagnose::{self, Bust, Finding, Health, Scenario};
 use super::frames::steps_frame;
 use super::schema::steps as s;
-use crate::model::{BuildMeta, CommandEvent, Phase, PhaseEvent, Step, StepStatus};
+use crate::model::{span_s, BuildMeta, CommandEvent, Phase, PhaseEvent, Step, StepStatus};
 
 /// What the parser read from one build's log.
 #[derive(Debug, Clone, Default)]
@@ -175,7 +175,7 @@ pub fn phase_rows(events: &[PhaseEvent]) -> Vec<Phase> {
             Some(r) => {
                 r.state = e.state.clone();
                 r.end_ms = Some(e.at_ms);
-                r.duration_s = r.start_ms.map(|s| (e.at_ms - s) as f64 / 1000.0);
+                r.duration_s = span_s(r.start_ms, r.end_ms);
             }
             None => rows.push(Phase {
                 phase: e.phase.clone(),
@@ -199,9 +199,7 @@ pub fn merge_phases(api: &[Phase], log: &[Phase]) -> Vec<Phase> {
                 a.state = l.state.clone();
                 a.end_ms = l.end_ms;
                 a.start_ms = a.start_ms.or(l.start_ms);
-                a.duration_s = (a.start_ms.zip(a.end_ms))
-                    .map(|(s, e)| (e - s) as f64 / 1000.0)
-                    .or(l.duration_s);
+                a.duration_s = span_s(a.start_ms, a.end_ms).or(l.duration_s);
             }
             Some(_) => {}
             None => out.push(l.clone()),

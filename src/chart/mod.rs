@@ -4,6 +4,7 @@
 //! PNG text is rendered with an embedded Liberation Sans (SIL OFL, `assets/fonts/`), so charts
 //! look the same on a CI host without system fonts.
 
+pub mod trend;
 pub mod waterfall;
 
 use std::sync::Once;
@@ -32,6 +33,13 @@ pub enum ImageFormat {
 }
 
 impl ImageFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageFormat::Svg => "svg",
+            ImageFormat::Png => "png",
+        }
+    }
+
     /// From a file name's extension: `.svg` or `.png`.
     pub fn from_path(path: &std::path::Path) -> Option<ImageFormat> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {

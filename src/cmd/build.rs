@@ -40,7 +40,17 @@ pub fn run(args: &BuildArgs, verbose: bool) -> Result<ExitCode> {
     let baseline = match &args.baseline {
         Some(path) => {
             let b = read::input(path, verbose);
-            let (base, bstats, bresult) = read::read_build(&b, &opts);
+            // --log-group / --log-stream name this build's log, not the baseline's.
+            let base_aws = crate::cli::AwsArgs {
+                log_group: None,
+                log_stream: None,
+                ..args.aws.clone()
+            };
+            let base_opts = read::ReadOptions {
+                aws: &base_aws,
+                ..opts.clone()
+            };
+            let (base, bstats, bresult) = read::read_build(&b, &base_opts);
             read::report_problems(&b, &bstats, bresult, base.steps.len(), verbose)
                 .context("reading the --baseline log")?;
             if base.steps.is_empty() {

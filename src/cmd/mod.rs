@@ -4,6 +4,7 @@ pub mod build;
 pub mod output;
 pub mod read;
 pub mod steps;
+pub mod trend;
 
 use std::process::ExitCode;
 
@@ -15,6 +16,7 @@ pub fn run(cli: crate::cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         crate::cli::Command::Steps(args) => steps::run(&args, cli.verbose),
         crate::cli::Command::Build(args) => build::run(&args, cli.verbose),
+        crate::cli::Command::Trend(args) => trend::run(&args, cli.verbose),
         crate::cli::Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "cachescope", &mut std::io::stdout());

@@ -1,7 +1,7 @@
 //! Reading a log — local, or a build's from AWS — into a sink or a whole [`BuildInput`], and
 //! reporting what went wrong while reading in the same words for every command.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::analyze::BuildInput;
 use crate::cli::AwsArgs;
@@ -69,7 +69,7 @@ pub struct ReadOptions<'a> {
 }
 
 impl ReadOptions<'_> {
-    fn fetch_options(&self) -> FetchOptions {
+    pub fn fetch_options(&self) -> FetchOptions {
         let a = self.aws;
         FetchOptions {
             settings: AwsSettings {
@@ -102,7 +102,8 @@ pub fn read_into(input: &Input, opts: &ReadOptions, sink: &mut dyn LogSink) -> R
     match input {
         Input::Local(local) => read_local(local, sink).map(ReadOutcome::Local),
         Input::Build(build) => aws::read_build(build, &opts.fetch_options(), sink)
-            .map(|f| ReadOutcome::Aws(Box::new(f))),
+            .map(|f| ReadOutcome::Aws(Box::new(f)))
+            .with_context(|| format!("build {build}")),
     }
 }
 
@@ -162,7 +163,7 @@ pub fn report_problems(
             if verbose {
                 eprintln!(
                     "cachescope: read {input} from {}: {} events in {} GetLogEvents calls; \
-                     {} CloudWatch Logs and {} CodeBuild requests sent, {} failed and retried; \
+                     {} CloudWatch Logs and {} CodeBuild requests sent, {} of them failed; \
                      {parsed}",
                     f.location,
                     f.stats.events,

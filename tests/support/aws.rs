@@ -11,7 +11,8 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -20,6 +21,63 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 
 pub const LOGS: &str = "Logs_20140328";
+
+/// A recorded CodeBuild response from `tests/data/aws/`.
+pub fn recorded(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/aws")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cachescope"))
+}
+
+/// The tool with nothing from this machine's AWS set-up: no `AWS_*` variables, no config or
+/// credentials files, no instance metadata.
+pub fn bare() -> Command {
+    let mut cmd = bin();
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("AWS_CONFIG_FILE", "/nonexistent/cachescope-test")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/cachescope-test",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// The tool pointed at the stub, with dummy credentials in us-east-1.
+pub fn run(stub: &Stub, args: &[&str]) -> Output {
+    bare()
+        .args(args)
+        .args(["--endpoint-url", &stub.url])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Stdout of a run that must have succeeded.
+pub fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "exit {:?}: {}", o.status, stderr(o));
+    stdout(o)
+}
 pub const CODEBUILD: &str = "CodeBuild_20161006";
 
 /// A moto server process, killed on drop.
@@ -322,8 +380,13 @@ struct StubState {
     /// CodeBuild answers by target; `{{ID}}` in a body is replaced by the first requested id,
     /// `{{UUID}}` by its part after the colon.
     codebuild: HashMap<String, Canned>,
+    /// CodeBuild answers computed from the request body, by target (win over `codebuild`).
+    codebuild_fns: HashMap<String, Responder>,
     faults: Faults,
 }
+
+/// Computes an answer from a request's JSON body.
+pub type Responder = Arc<dyn Fn(&Value) -> Canned + Send + Sync>;
 
 /// The stub: the endpoint the tool is pointed at.
 pub struct Stub {
@@ -371,6 +434,17 @@ impl Stub {
         let mut s = self.state.lock().unwrap();
         s.codebuild
             .insert(format!("{CODEBUILD}.{operation}"), canned);
+    }
+
+    /// Answers a CodeBuild operation with whatever `f` makes of the request body.
+    pub fn codebuild_fn(
+        &self,
+        operation: &str,
+        f: impl Fn(&Value) -> Canned + Send + Sync + 'static,
+    ) {
+        let mut s = self.state.lock().unwrap();
+        s.codebuild_fns
+            .insert(format!("{CODEBUILD}.{operation}"), Arc::new(f));
     }
 
     pub fn faults(&self, faults: Faults) {
@@ -439,7 +513,11 @@ fn serve(conn: TcpStream, state: Arc<Mutex<StubState>>, moto_port: u16) {
             let mut s = state.lock().unwrap();
             *s.counts.entry(target.clone()).or_default() += 1;
             let get_n = s.counts[&target];
-            let canned = if let Some(op) = target.strip_prefix(&format!("{CODEBUILD}.")) {
+            let responder = s.codebuild_fns.get(&target).cloned();
+            let canned = if let Some(f) = responder {
+                let request = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
+                Some(f(&request))
+            } else if let Some(op) = target.strip_prefix(&format!("{CODEBUILD}.")) {
                 let id = serde_json::from_slice::<Value>(&body)
                     .ok()
                     .and_then(|v| v["ids"][0].as_str().map(str::to_string))

@@ -1,12 +1,13 @@
 //! CodeBuild's record of a build (`BatchGetBuilds`): where its log is, and the metadata the log
-//! lacks — number, status, start and end, commit, phases with their durations.
+//! lacks — number, status, start and end, commit, phases with their durations; and the builds
+//! of a project (`ListBuildsForProject`).
 
 use anyhow::Result;
 use aws_sdk_codebuild::primitives::DateTime;
-use aws_sdk_codebuild::types::Build;
+use aws_sdk_codebuild::types::{Build, BuildPhaseType};
 
 use super::{classify, explain, Aws, BuildRef, Failure};
-use crate::model::{BuildMeta, Phase};
+use crate::model::{span_s, BuildMeta, Phase};
 
 /// What CodeBuild answered about one build.
 #[derive(Debug)]
@@ -49,6 +50,66 @@ pub async fn lookup(aws: &Aws, build: &BuildRef) -> Result<Lookup> {
 
 /// Milliseconds, rounded: the API sends epoch seconds as a decimal (`1763950000.123`), which
 /// arrives as a binary float a hair below the millisecond it names.
+/// Every build ID of a project. Pages of 100; no `sortOrder` (it fails on projects with more
+/// than 100 builds), so callers order by build number themselves.
+pub async fn list_build_ids(aws: &Aws, project: &str) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        aws.limit.wait().await;
+        let out = aws
+            .codebuild
+            .list_builds_for_project()
+            .project_name(project)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| {
+                explain(
+                    aws,
+                    &e,
+                    "codebuild:ListBuildsForProject",
+                    &format!("project {project}"),
+                )
+            })?;
+        ids.extend(out.ids().iter().cloned());
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(ids),
+        }
+    }
+}
+
+/// CodeBuild's records of `ids`, 100 per call, and the ids it does not know.
+pub async fn batch_get(aws: &Aws, ids: &[String]) -> Result<(Vec<BuildMeta>, Vec<String>)> {
+    let (mut found, mut missing) = (Vec::new(), Vec::new());
+    for chunk in ids.chunks(100) {
+        aws.limit.wait().await;
+        let out = aws
+            .codebuild
+            .batch_get_builds()
+            .set_ids(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| {
+                explain(
+                    aws,
+                    &e,
+                    "codebuild:BatchGetBuilds",
+                    &format!("{} builds", chunk.len()),
+                )
+            })?;
+        for b in out.builds() {
+            match b.id().and_then(BuildRef::parse) {
+                Some(r) => found.push(meta(b, &r)),
+                None => missing.push(b.id().unwrap_or("?").to_string()),
+            }
+        }
+        missing.extend(out.builds_not_found().iter().cloned());
+    }
+    Ok((found, missing))
+}
+
 fn ms(t: Option<&DateTime>) -> Option<i64> {
     let t = t?;
     let ms = t.secs().checked_mul(1000)?;
@@ -77,17 +138,20 @@ fn meta(b: &Build, build: &BuildRef) -> BuildMeta {
                 let (start_ms, end_ms) = (ms(p.start_time()), ms(p.end_time()));
                 Phase {
                     phase: p.phase_type().map_or("", |t| t.as_str()).to_string(),
-                    state: p
-                        .phase_status()
-                        .map_or("IN_PROGRESS", |s| s.as_str())
-                        .to_string(),
+                    // CodeBuild's last phase, COMPLETED, is a marker with no status.
+                    state: match (p.phase_status(), p.phase_type()) {
+                        (Some(s), _) => s.as_str(),
+                        (None, Some(BuildPhaseType::Completed)) => "COMPLETED",
+                        (None, _) => "IN_PROGRESS",
+                    }
+                    .to_string(),
                     start_ms,
                     end_ms,
                     // Whole seconds from the API; from the times if it gives none.
                     duration_s: p
                         .duration_in_seconds()
                         .map(|d| d as f64)
-                        .or_else(|| Some((end_ms? - start_ms?) as f64 / 1000.0)),
+                        .or_else(|| span_s(start_ms, end_ms)),
                 }
             })
             .collect(),

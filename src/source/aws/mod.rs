@@ -35,9 +35,10 @@ pub struct AwsSettings {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
-    /// Attempts per request, first one included (SDK standard retry mode).
-    pub max_attempts: u32,
-    /// Requests per second across every call this process makes.
+    /// Attempts per request, first one included (SDK standard retry mode); `None` leaves it to
+    /// `AWS_MAX_ATTEMPTS` and the profile, as the AWS CLI does.
+    pub max_attempts: Option<u32>,
+    /// Requests per second across every request of one connection (see [`RateLimit`]).
     pub requests_per_second: f64,
     /// Say on stderr when an attempt fails and is retried.
     pub verbose: bool,
@@ -89,7 +90,8 @@ impl Intercept for AttemptLog {
                     format!("HTTP {}", r.status())
                 });
                 eprintln!(
-                    "cachescope: {} request failed ({status}: {}); the SDK retries it if attempts remain",
+                    "cachescope: {} request failed ({status}: {}); the SDK retries it if the error \
+                     is retryable and attempts remain",
                     self.service,
                     causes(e)
                 );
@@ -124,9 +126,10 @@ impl Aws {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
             .build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http)
-            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.max(1)));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+        if let Some(n) = settings.max_attempts {
+            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n.max(1)));
+        }
         if let Some(p) = &settings.profile {
             loader = loader.profile_name(p);
         }
@@ -162,8 +165,8 @@ impl Aws {
             limit: Arc::new(RateLimit::per_second(settings.requests_per_second)),
             logs_counters,
             codebuild_counters,
+            max_attempts: config.retry_config().map_or(3, |r| r.max_attempts()),
             region,
-            max_attempts: settings.max_attempts.max(1),
         })
     }
 }
@@ -295,8 +298,17 @@ pub struct Fetched {
     /// Attempts sent to each service, retries included.
     pub logs_attempts: u64,
     pub codebuild_attempts: u64,
-    /// Attempts that failed and were retried (or gave up).
+    /// Attempts that failed, whether retried or not (an AccessDenied that led to a fallback
+    /// counts too).
     pub failed_attempts: u64,
+}
+
+/// A runtime for one command's AWS work: two workers fetch while the caller's thread parses.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }
 
 /// Finds the build's log (CodeBuild, else the default location) and streams it into `sink`.
@@ -306,20 +318,20 @@ pub fn read_build(
     opts: &FetchOptions,
     sink: &mut dyn LogSink,
 ) -> Result<Fetched> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         let aws = Aws::connect(&opts.settings, build.region.as_deref()).await?;
         let located = opts.log_group.is_some() && opts.log_stream.is_some();
         let meta = if opts.want_meta || !located {
             match codebuild::lookup(&aws, build).await? {
                 codebuild::Lookup::Found(m) => Some(m),
                 codebuild::Lookup::Denied(message) => {
+                    let then = if located {
+                        "no build metadata"
+                    } else {
+                        "no build metadata, and the log is read from the default location"
+                    };
                     eprintln!(
-                        "cachescope: note: codebuild:BatchGetBuilds is not allowed ({message}); \
-                         no build metadata, and the log is read from the default location"
+                        "cachescope: note: codebuild:BatchGetBuilds is not allowed ({message}); {then}"
                     );
                     None
                 }
@@ -327,42 +339,54 @@ pub fn read_build(
         } else {
             None
         };
-        let from_api = meta
-            .as_ref()
-            .and_then(|m| m.log_group.clone().zip(m.log_stream.clone()));
-        if meta.is_some() && from_api.is_none() && !located {
-            eprintln!(
-                "cachescope: note: CodeBuild names no CloudWatch log stream for {build} \
-                 (CloudWatch logging off for the project?); trying the default location"
-            );
-        }
-        let (api_group, api_stream) = from_api.unzip();
-        let location = logs::LogLocation {
-            group: (opts.log_group.clone())
-                .or(api_group)
-                .unwrap_or_else(|| build.default_log_group()),
-            stream: (opts.log_stream.clone())
-                .or(api_stream)
-                .unwrap_or_else(|| build.uuid.clone()),
-        };
-        if opts.settings.verbose {
-            eprintln!("cachescope: reading {location} (region {})", aws.region);
-        }
-        let stats = logs::stream_into(&aws, &location, opts.max_pages, sink).await?;
-        if stats.capped {
-            eprintln!(
-                "cachescope: warning: stopped after {} GetLogEvents pages (--max-pages) before \
-                 the end of {location}: is the build still writing it?",
-                stats.calls
-            );
-        }
-        Ok(Fetched {
-            meta,
-            location,
-            stats,
-            logs_attempts: aws.logs_counters.attempts(),
-            codebuild_attempts: aws.codebuild_counters.attempts(),
-            failed_attempts: aws.logs_counters.failed() + aws.codebuild_counters.failed(),
-        })
+        fetch_log(&aws, build, meta, opts, sink).await
+    })
+}
+
+/// Streams the log of a build whose CodeBuild record (if any) is already known.
+pub async fn fetch_log(
+    aws: &Aws,
+    build: &BuildRef,
+    meta: Option<BuildMeta>,
+    opts: &FetchOptions,
+    sink: &mut dyn LogSink,
+) -> Result<Fetched> {
+    let located = opts.log_group.is_some() && opts.log_stream.is_some();
+    let from_api = meta
+        .as_ref()
+        .and_then(|m| m.log_group.clone().zip(m.log_stream.clone()));
+    if meta.is_some() && from_api.is_none() && !located {
+        eprintln!(
+            "cachescope: note: CodeBuild names no CloudWatch log stream for {build} \
+             (CloudWatch logging off for the project?); trying the default location"
+        );
+    }
+    let (api_group, api_stream) = from_api.unzip();
+    let location = logs::LogLocation {
+        group: (opts.log_group.clone())
+            .or(api_group)
+            .unwrap_or_else(|| build.default_log_group()),
+        stream: (opts.log_stream.clone())
+            .or(api_stream)
+            .unwrap_or_else(|| build.uuid.clone()),
+    };
+    if opts.settings.verbose {
+        eprintln!("cachescope: reading {location} (region {})", aws.region);
+    }
+    let stats = logs::stream_into(aws, &location, opts.max_pages, sink).await?;
+    if stats.capped {
+        eprintln!(
+            "cachescope: warning: stopped after {} GetLogEvents pages (--max-pages) before \
+             the end of {location}: is the build still writing it?",
+            stats.calls
+        );
+    }
+    Ok(Fetched {
+        meta,
+        location,
+        stats,
+        logs_attempts: aws.logs_counters.attempts(),
+        codebuild_attempts: aws.codebuild_counters.attempts(),
+        failed_attempts: aws.logs_counters.failed() + aws.codebuild_counters.failed(),
     })
 }

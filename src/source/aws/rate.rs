@@ -1,11 +1,14 @@
-//! One request-rate limit shared by every task of the process: requests are spaced evenly, so
-//! a burst of concurrent fetches never exceeds the account's API quota (CloudWatch Logs'
-//! GetLogEvents allows about 10 requests per second per account and region).
+//! One request-rate limit shared by every request made through one connection (`Aws`), from
+//! any task: requests are spaced evenly, so concurrent fetches never exceed the account's API
+//! quota (CloudWatch Logs' GetLogEvents allows about 10 requests per second per account and
+//! region). The SDK's own retries after throttling are paced by its backoff, not by this.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
+
+const MAX_INTERVAL: Duration = Duration::from_secs(3600);
 
 #[derive(Debug)]
 pub struct RateLimit {
@@ -14,10 +17,13 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// At most `rate` requests per second; zero or less (or not finite) means no limit.
+    /// At most `rate` requests per second; zero or less (or not finite) means no limit. The
+    /// spacing is capped at an hour, so an absurdly low rate cannot overflow a clock.
     pub fn per_second(rate: f64) -> Self {
         let interval = if rate.is_finite() && rate > 0.0 {
-            Duration::from_secs_f64(1.0 / rate)
+            Duration::try_from_secs_f64(1.0 / rate)
+                .unwrap_or(MAX_INTERVAL)
+                .min(MAX_INTERVAL)
         } else {
             Duration::ZERO
         };
@@ -56,6 +62,15 @@ mod tests {
         }
         // The first request goes at once, the next ten 100 ms apart.
         assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_absurd_rate_is_capped_not_a_panic() {
+        let limit = RateLimit::per_second(1e-300);
+        let start = Instant::now();
+        limit.wait().await;
+        limit.wait().await;
+        assert_eq!(start.elapsed(), MAX_INTERVAL);
     }
 
     #[tokio::test(start_paused = true)]

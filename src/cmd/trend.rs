@@ -1,0 +1,516 @@
+//! `cachescope trend`: the builds of a project (CodeBuild or local files) → the store → the
+//! trend frame, charts and summary.
+//!
+//! Builds already in the store are read from it, never fetched again (`--refresh` redoes them);
+//! the rest are fetched and analyzed `--jobs` at a time under one request-rate limit. A build
+//! that fails is named with its reason and the others go on; exit 2 then says the result is
+//! partial.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use futures_util::stream::{self, StreamExt};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use polars::prelude::*;
+
+use super::output::Output;
+use super::read::{self, Feed, ReadOptions};
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::analyze::trend::{self, meta_from_log, Rule, TrendBuild, TrendRow};
+use crate::analyze::{frames, summarize, BuildInput};
+use crate::chart::{self, ImageFormat};
+use crate::cli::{TrendArgs, TrendFormat};
+use crate::model::BuildMeta;
+use crate::parse::Parsed;
+use crate::report::trend as render;
+use crate::source::aws::{self, codebuild, Aws, BuildRef};
+use crate::source::{read_local, LocalInput};
+use crate::store::{self, Store};
+
+/// Which builds the user asked for.
+struct Filter {
+    since_ms: Option<i64>,
+    until_ms: Option<i64>,
+    statuses: Vec<String>,
+    limit: Option<usize>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// `30d`, `12h`, `2w` back from now; or `2026-11-01`; or RFC 3339.
+fn parse_when(s: &str, flag: &str) -> Result<i64> {
+    if let Ok(d) = humantime::parse_duration(s) {
+        return Ok(now_ms() - d.as_millis() as i64);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp_millis());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .map_or(0, |t| t.and_utc().timestamp_millis()));
+    }
+    bail!("{flag} {s:?}: give a duration back from now (30d, 12h, 2w) or a date (2026-11-01, RFC 3339)")
+}
+
+impl Filter {
+    fn from_args(args: &TrendArgs) -> Result<Filter> {
+        Ok(Filter {
+            since_ms: args
+                .since
+                .as_deref()
+                .map(|s| parse_when(s, "--since"))
+                .transpose()?,
+            until_ms: args
+                .until
+                .as_deref()
+                .map(|s| parse_when(s, "--until"))
+                .transpose()?,
+            statuses: args.status.iter().map(|s| s.to_ascii_uppercase()).collect(),
+            limit: args.limit,
+        })
+    }
+
+    fn admits(&self, start_ms: Option<i64>, status: Option<&str>) -> bool {
+        let after = self
+            .since_ms
+            .is_none_or(|s| start_ms.is_some_and(|t| t >= s));
+        let before = self
+            .until_ms
+            .is_none_or(|u| start_ms.is_some_and(|t| t < u));
+        let status_ok = self.statuses.is_empty()
+            || status.is_some_and(|st| self.statuses.iter().any(|w| w == st));
+        after && before && status_ok
+    }
+
+    /// Keeps the admitted builds, the most recent `limit` of them.
+    fn apply(&self, mut builds: Vec<TrendBuild>) -> Vec<TrendBuild> {
+        builds.retain(|b| self.admits(b.start_ms, b.status.as_deref()));
+        if let Some(n) = self.limit {
+            builds.sort_by_key(|b| std::cmp::Reverse((b.start_ms, b.number)));
+            builds.truncate(n);
+        }
+        builds
+    }
+}
+
+/// A progress bar on stderr when it is a terminal; silent otherwise or with `--quiet`.
+fn progress(total: usize, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} analyzing builds [{bar:30}] {pos}/{len} {msg} ({eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// UTC date of a build for its store partition.
+fn date_of(start_ms: Option<i64>) -> String {
+    start_ms
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or_else(|| "unknown".into(), |t| t.format("%Y-%m-%d").to_string())
+}
+
+/// Analyzes a parsed build and writes it to the store under `key`.
+fn store_build(store: &Store, project: &str, key: &str, input: &BuildInput) -> Result<()> {
+    let summary = summarize(input, None)?;
+    let mut row = frames::builds_frame(&summary)?;
+    // `project` is the partition column.
+    let _ = row.drop_in_place(crate::analyze::schema::builds::PROJECT)?;
+    let mut steps = frames::steps_frame(&input.steps)?;
+    let date = date_of(input.meta.as_ref().and_then(|m| m.start_ms));
+    store.write(project, &date, key, &mut row, &mut steps)
+}
+
+/// A failed build: its ID (or file) and why.
+type Failure = (String, String);
+
+pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
+    if args.jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    let store = Store::open(args.store.as_deref())?;
+    let filter = Filter::from_args(args)?;
+    let opts = ReadOptions {
+        max_line: args.max_line_bytes,
+        aws: &args.aws,
+        verbose,
+        want_meta: true,
+    };
+    let (project, keys, mut failures) = if args.inputs.is_empty() {
+        let Some(project) = args.project.clone() else {
+            bail!("give --project for CodeBuild builds, or log files, directories or globs");
+        };
+        let (keys, failures) = from_codebuild(args, &opts, &store, &project, &filter)?;
+        (project, keys, failures)
+    } else {
+        let project = args.project.clone().unwrap_or_else(|| "local".into());
+        let (keys, failures) = from_files(args, &opts, &store, &project)?;
+        (project, keys, failures)
+    };
+    if verbose {
+        eprintln!("cachescope: store {}", store.root().display());
+    }
+
+    let stored = store.list(&project)?;
+    let mut builds = Vec::new();
+    for key in &keys {
+        let Some(s) = stored.get(key) else { continue };
+        let read = store::read(&s.builds_file)
+            .and_then(|b| Ok((b, store::read(&s.steps_file)?)))
+            .and_then(|(b, st)| Ok(TrendBuild::from_frames(key, &b, &st)?));
+        match read {
+            Ok(b) => builds.push(b),
+            Err(e) => failures.push((key.clone(), format!("{e:#}"))),
+        }
+    }
+    let builds = filter.apply(builds);
+    let rule = Rule {
+        window: args.window.max(1),
+        margin: args.margin,
+        ..Rule::default()
+    };
+    let rows = trend::trend(builds, rule);
+    let mut frame = trend::trend_frame(&rows)?;
+
+    if let Some(dir) = &args.out {
+        write_out(dir, &project, &rows, &mut frame)?;
+    }
+    let mut out = Output::open(None)?;
+    let bytes = match args.format {
+        TrendFormat::Table => render::table(&project, &rows).into_bytes(),
+        TrendFormat::Csv => crate::report::build::csv(&mut frame)?,
+        TrendFormat::Json => render::json(&rows),
+    };
+    out.write_all(&bytes)?;
+    out.commit()?;
+
+    for (id, why) in &failures {
+        eprintln!("cachescope: error: build {id}: {why}");
+    }
+    if !failures.is_empty() {
+        eprintln!(
+            "cachescope: {} build(s) failed; the trend has the other {}",
+            failures.len(),
+            rows.len()
+        );
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Charts (PNG and SVG), the trend frame (CSV, Parquet) and summary.md in `dir`.
+fn write_out(dir: &Path, project: &str, rows: &[TrendRow], frame: &mut DataFrame) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let put = |name: &str, bytes: &[u8]| -> Result<()> {
+        let mut f = Output::open(Some(&dir.join(name)))?;
+        f.write_all(bytes)?;
+        f.commit()
+    };
+    put("trend.csv", &crate::report::build::csv(frame)?)?;
+    put("trend.parquet", &crate::report::build::parquet(frame)?)?;
+    put("summary.md", &render::markdown(project, rows))?;
+    for (name, draw) in chart::trend::CHARTS {
+        for format in [ImageFormat::Png, ImageFormat::Svg] {
+            let image =
+                draw(format, project, rows).map_err(|e| anyhow::anyhow!("drawing {name}: {e}"))?;
+            put(&format!("{name}.{}", format.extension()), &image)?;
+        }
+    }
+    Ok(())
+}
+
+/// A CodeBuild build the trend wants.
+struct Wanted {
+    key: String,
+    number: Option<i64>,
+    start_ms: Option<i64>,
+    /// Its record, when it has to be fetched (not stored yet, or `--refresh`).
+    fetch: Option<BuildMeta>,
+}
+
+/// CodeBuild: list the project's builds, fetch those not stored, store them. Returns the keys
+/// of every build wanted and the failures.
+fn from_codebuild(
+    args: &TrendArgs,
+    opts: &ReadOptions,
+    store: &Store,
+    project: &str,
+    filter: &Filter,
+) -> Result<(Vec<String>, Vec<Failure>)> {
+    let fetch = opts.fetch_options();
+    aws::runtime()?.block_on(async {
+        let aws = Aws::connect(&fetch.settings, None).await?;
+        let ids = codebuild::list_build_ids(&aws, project).await?;
+        let stored = store.list(project)?;
+        let uuid = |id: &str| id.rsplit(':').next().unwrap_or(id).to_string();
+        let unknown: Vec<String> = ids
+            .iter()
+            .filter(|id| args.refresh || !stored.contains_key(&uuid(id)))
+            .cloned()
+            .collect();
+        let (metas, not_found) = codebuild::batch_get(&aws, &unknown).await?;
+        // Stored builds' times and statuses come from the store: no request for them.
+        let mut wanted: Vec<Wanted> = Vec::new();
+        for id in &ids {
+            let key = uuid(id);
+            if let Some(m) = metas.iter().find(|m| m.id == *id) {
+                if filter.admits(m.start_ms, m.status.as_deref()) {
+                    wanted.push(Wanted {
+                        key,
+                        number: m.number,
+                        start_ms: m.start_ms,
+                        fetch: Some(m.clone()),
+                    });
+                }
+            } else if let Some(s) = stored.get(&key) {
+                let row = store::read(&s.builds_file)?;
+                let b = TrendBuild::from_frames(
+                    &key,
+                    &row,
+                    &DataFrame::empty_with_schema(&steps_schema()),
+                )?;
+                if filter.admits(b.start_ms, b.status.as_deref()) {
+                    wanted.push(Wanted {
+                        key,
+                        number: b.number,
+                        start_ms: b.start_ms,
+                        fetch: None,
+                    });
+                }
+            }
+        }
+        wanted.sort_by_key(|w| std::cmp::Reverse((w.number, w.start_ms)));
+        if let Some(n) = filter.limit {
+            wanted.truncate(n);
+        }
+        let mut failures: Vec<Failure> = not_found
+            .into_iter()
+            .map(|id| (id, "CodeBuild does not know this build".to_string()))
+            .collect();
+        let todo: Vec<BuildMeta> = wanted
+            .iter()
+            .filter_map(|w| w.fetch.clone())
+            .filter(|m| {
+                let running = m.status.as_deref() == Some("IN_PROGRESS");
+                if running {
+                    eprintln!("cachescope: note: build {} is still running; skipped", m.id);
+                }
+                !running
+            })
+            .collect();
+        let bar = progress(todo.len(), args.quiet);
+        let results: Vec<(String, Result<()>)> = stream::iter(todo)
+            .map(|meta| {
+                let (aws, fetch, bar) = (&aws, &fetch, &bar);
+                async move {
+                    let id = meta.id.clone();
+                    let result =
+                        fetch_and_store(aws, meta, fetch, opts.max_line, store, project).await;
+                    bar.inc(1);
+                    (id, result)
+                }
+            })
+            .buffer_unordered(args.jobs)
+            .collect()
+            .await;
+        bar.finish_and_clear();
+        for (id, r) in results {
+            if let Err(e) = r {
+                failures.push((id, format!("{e:#}")));
+            }
+        }
+        let keys = wanted.into_iter().map(|w| w.key).collect();
+        Ok((keys, failures))
+    })
+}
+
+fn steps_schema() -> Schema {
+    frames::steps_frame(&[])
+        .map(|f| f.schema().as_ref().clone())
+        .unwrap_or_default()
+}
+
+async fn fetch_and_store(
+    aws: &Aws,
+    meta: BuildMeta,
+    fetch: &aws::FetchOptions,
+    max_line: Option<usize>,
+    store: &Store,
+    project: &str,
+) -> Result<()> {
+    let build =
+        BuildRef::parse(&meta.id).with_context(|| format!("not a build ID: {}", meta.id))?;
+    let mut parsed = Parsed::default();
+    let mut feed = Feed::new(read::parser(max_line), |e| parsed.collect(e));
+    let fetched = aws::fetch_log(aws, &build, Some(meta), fetch, &mut feed).await?;
+    feed.finish();
+    drop(feed);
+    let input = BuildInput {
+        source: build.to_string(),
+        steps: parsed.steps,
+        phases: parsed.phases,
+        commands: parsed.commands,
+        meta: fetched.meta,
+    };
+    store_build(store, project, &build.uuid, &input)
+}
+
+/// Every file named, in directories named, or matching a glob pattern; sorted, once each.
+fn expand(inputs: &[String]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for arg in inputs {
+        let path = Path::new(arg);
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path).with_context(|| format!("reading {arg}"))? {
+                let p = entry?.path();
+                if p.is_file() {
+                    files.push(p);
+                }
+            }
+        } else if path.exists() {
+            files.push(path.to_path_buf());
+        } else {
+            let matches: Vec<PathBuf> = glob::glob(arg)
+                .with_context(|| format!("{arg}: no such file, and not a glob pattern"))?
+                .filter_map(|m| m.ok())
+                .filter(|p| p.is_file())
+                .collect();
+            if matches.is_empty() {
+                bail!("{arg}: no such file or directory, and no file matches it");
+            }
+            files.extend(matches);
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// A local log's store key: its name, size and modification time, so an edited file is
+/// analyzed again and an unchanged one never.
+fn local_key(path: &Path) -> Result<String> {
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    let name: String = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(format!("{name}-{:x}-{mtime:x}", meta.len()))
+}
+
+/// Local files: analyze those not stored, `--jobs` threads at a time.
+fn from_files(
+    args: &TrendArgs,
+    opts: &ReadOptions,
+    store: &Store,
+    project: &str,
+) -> Result<(Vec<String>, Vec<Failure>)> {
+    let files = expand(&args.inputs)?;
+    let stored = store.list(project)?;
+    let mut keys = Vec::new();
+    let mut todo: Vec<(PathBuf, String)> = Vec::new();
+    for f in files {
+        let key = local_key(&f)?;
+        if args.refresh || !stored.contains_key(&key) {
+            todo.push((f, key.clone()));
+        }
+        keys.push(key);
+    }
+    let bar = progress(todo.len(), args.quiet);
+    let next = AtomicUsize::new(0);
+    let failures: Mutex<Vec<Failure>> = Mutex::new(Vec::new());
+    let stored = &stored;
+    std::thread::scope(|scope| {
+        for _ in 0..args.jobs.min(todo.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((path, key)) = todo.get(i) else {
+                    break;
+                };
+                if let Err(e) = analyze_file(path, key, opts, store, project, stored) {
+                    failures
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((path.display().to_string(), format!("{e:#}")));
+                }
+                bar.inc(1);
+            });
+        }
+    });
+    bar.finish_and_clear();
+    Ok((
+        keys,
+        failures.into_inner().unwrap_or_else(|p| p.into_inner()),
+    ))
+}
+
+fn analyze_file(
+    path: &Path,
+    key: &str,
+    opts: &ReadOptions,
+    store: &Store,
+    project: &str,
+    stored: &HashMap<String, store::Stored>,
+) -> Result<()> {
+    let local = LocalInput::File(path.to_path_buf());
+    let mut parsed = Parsed::default();
+    let mut feed = Feed::new(read::parser(opts.max_line), |e| parsed.collect(e));
+    let result = read_local(&local, &mut feed);
+    feed.finish();
+    drop(feed);
+    result?;
+    if parsed.steps.is_empty() {
+        bail!("no docker build steps in it");
+    }
+    let mut input = BuildInput {
+        source: local.to_string(),
+        steps: parsed.steps,
+        phases: parsed.phases,
+        commands: parsed.commands,
+        meta: None,
+    };
+    let mut meta = meta_from_log(&input, project, key);
+    if meta.start_ms.is_none() {
+        // No CodeBuild times in the log: the file's modification time stands in.
+        meta.start_ms = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as i64);
+    }
+    input.meta = Some(meta);
+    if let Some(old) = stored.get(key) {
+        store.remove(old)?;
+    }
+    store_build(store, project, key, &input)
+}

@@ -1,0 +1,188 @@
+//! `cachescope trend` renderers: the terminal summary, the rows as JSON, and summary.md (worst
+//! builds, biggest regressions, the steps that break the cache most often).
+
+use std::collections::HashMap;
+
+use comfy_table::{presets, ContentArrangement, Table};
+
+use super::build::utc;
+use crate::analyze::trend::TrendRow;
+
+fn pct(r: Option<f64>) -> String {
+    r.map_or("n/a".into(), |r| format!("{:.0}%", r * 100.0))
+}
+
+fn secs(s: Option<f64>) -> String {
+    s.map_or("n/a".into(), |s| format!("{s:.0}s"))
+}
+
+fn when(r: &TrendRow) -> String {
+    r.start_ms.map_or("?".into(), utc)
+}
+
+fn name(r: &TrendRow) -> String {
+    match r.number {
+        Some(n) => format!("#{n}"),
+        None => r.key.clone(),
+    }
+}
+
+/// Headline figures over all rows.
+fn overview(rows: &[TrendRow]) -> Vec<(String, String)> {
+    let ratios: Vec<f64> = rows.iter().filter_map(|r| r.hit_ratio).collect();
+    let mean = (!ratios.is_empty()).then(|| ratios.iter().sum::<f64>() / ratios.len() as f64);
+    let saved: f64 = rows.iter().map(|r| r.time_saved_s).sum();
+    let rebuilt: f64 = rows.iter().map(|r| r.rebuilt_s).sum();
+    let first = rows.first().map_or("-".into(), when);
+    let last = rows.last().map_or("-".into(), when);
+    vec![
+        (
+            "builds".into(),
+            format!("{} ({first} → {last})", rows.len()),
+        ),
+        ("mean hit_ratio".into(), pct(mean)),
+        (
+            "latest hit_ratio".into(),
+            pct(rows.last().and_then(|r| r.hit_ratio)),
+        ),
+        (
+            "regressions".into(),
+            rows.iter().filter(|r| r.regression).count().to_string(),
+        ),
+        ("time saved by cache (sum)".into(), format!("{saved:.0}s")),
+        (
+            "time in rebuilt steps (sum)".into(),
+            format!("{rebuilt:.0}s"),
+        ),
+    ]
+}
+
+/// The steps that broke the cache most often, with their count, most frequent first.
+pub fn top_busts(rows: &[TrendRow], n: usize) -> Vec<(String, usize)> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for r in rows {
+        if let Some(s) = &r.cache_bust_step {
+            *counts.entry(s.as_str()).or_default() += 1;
+        }
+    }
+    let mut v: Vec<(String, usize)> = counts
+        .into_iter()
+        .map(|(k, c)| (k.to_string(), c))
+        .collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.truncate(n);
+    v
+}
+
+/// The terminal view: overview and the last builds.
+pub fn table(project: &str, rows: &[TrendRow]) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_header(vec![format!("trend: {project}"), String::new()]);
+    for (k, v) in overview(rows) {
+        t.add_row(vec![k, v]);
+    }
+    let mut out = t.to_string();
+    out.push('\n');
+    let mut b = Table::new();
+    b.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    b.set_header(vec![
+        "build",
+        "started",
+        "status",
+        "hit_ratio",
+        "duration",
+        "saved",
+        "scenario",
+        "regression",
+    ]);
+    for r in rows.iter().rev().take(20) {
+        b.add_row(vec![
+            name(r),
+            when(r),
+            r.status.clone().unwrap_or_default(),
+            pct(r.hit_ratio),
+            secs(r.duration_s),
+            format!("{:.0}s", r.time_saved_s),
+            r.scenario.clone(),
+            r.regression_reason.clone().unwrap_or_default(),
+        ]);
+    }
+    out.push_str(&b.to_string());
+    out.push('\n');
+    out
+}
+
+/// The rows as one JSON array.
+pub fn json(rows: &[TrendRow]) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(rows).expect("trend rows always serialize");
+    out.push(b'\n');
+    out
+}
+
+/// A Markdown cell: pipes escaped, whitespace collapsed.
+fn md(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|")
+}
+
+/// summary.md: overview, worst builds, regressions, the steps that break the cache most often.
+pub fn markdown(project: &str, rows: &[TrendRow]) -> Vec<u8> {
+    let mut out = format!(
+        "# Docker build cache trend: {}\n\n| | |\n|---|---|\n",
+        md(project)
+    );
+    for (k, v) in overview(rows) {
+        out.push_str(&format!("| {} | {} |\n", md(&k), md(&v)));
+    }
+    out.push_str("\n## Worst builds (lowest hit ratio)\n\n| build | started | hit_ratio | duration | cache broke at | cause |\n|---|---|---|---|---|---|\n");
+    let mut worst: Vec<&TrendRow> = rows.iter().filter(|r| r.hit_ratio.is_some()).collect();
+    worst.sort_by(|a, b| {
+        a.hit_ratio
+            .partial_cmp(&b.hit_ratio)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    for r in worst.iter().take(10) {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            md(&name(r)),
+            when(r),
+            pct(r.hit_ratio),
+            secs(r.duration_s),
+            md(r.cache_bust_step.as_deref().unwrap_or("")),
+            md(r.cache_bust_cause.as_deref().unwrap_or("")),
+        ));
+    }
+    out.push_str("\n## Regressions\n\n");
+    let regressions: Vec<&TrendRow> = rows.iter().filter(|r| r.regression).collect();
+    if regressions.is_empty() {
+        out.push_str("None.\n");
+    } else {
+        out.push_str("| build | started | hit_ratio | duration | why |\n|---|---|---|---|---|\n");
+        for r in regressions.iter().rev().take(20) {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                md(&name(r)),
+                when(r),
+                pct(r.hit_ratio),
+                secs(r.duration_s),
+                md(r.regression_reason.as_deref().unwrap_or("")),
+            ));
+        }
+    }
+    out.push_str("\n## Steps that break the cache most often\n\n");
+    let busts = top_busts(rows, 10);
+    if busts.is_empty() {
+        out.push_str("None: no build broke its cache.\n");
+    } else {
+        out.push_str("| step | builds |\n|---|---|\n");
+        for (step, n) in busts {
+            out.push_str(&format!("| `{}` | {n} |\n", md(&step).replace('`', "'")));
+        }
+    }
+    out.into_bytes()
+}

@@ -1,0 +1,495 @@
+//! `cachescope trend`: many builds of a project from CodeBuild (moto server + the stub answering
+//! ListBuildsForProject and BatchGetBuilds) or from local files, the incremental store, the trend
+//! frame, charts and summary.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use cachescope::analyze::{summarize, BuildInput};
+use cachescope::parse::parse_bytes;
+use polars::prelude::*;
+use polars_io::prelude::{ParquetReader, SerReader};
+use serde_json::{json, Value};
+use support::aws::{bare, bin, events_of, now_ms, ok, run, stderr, Canned, Moto, Stub, LOGS};
+
+const PROJECT: &str = "tts-service-build";
+const STEPS: usize = 6;
+
+/// A CodeBuild log of one docker build whose first `cached` Dockerfile steps come from cache,
+/// on day `day` (seconds after midnight `at`), with build `n`'s own source copy.
+fn codebuild_log(n: usize, day: u32, cached: usize) -> String {
+    let t = |s: u32| {
+        format!(
+            "[Container] 2026/10/{day:02} 10:{:02}:{:02}.000000",
+            s / 60,
+            s % 60
+        )
+    };
+    let mut out = format!(
+        "{} Entering phase BUILD\n{} Running command docker build --cache-from app:latest --build-arg BUILDKIT_INLINE_CACHE=1 -t app:{n} .\n#0 building with \"default\" instance using docker driver\n\n#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\n",
+        t(0),
+        t(1)
+    );
+    let instructions = [
+        "FROM docker.io/library/python:3.12-slim@sha256:0f1e2d3c".to_string(),
+        "WORKDIR /app".to_string(),
+        "COPY requirements.txt .".to_string(),
+        "RUN pip install -r requirements.txt".to_string(),
+        "COPY src/ ./src/".to_string(),
+        format!("RUN python -m compileall src # build {}", n % 3),
+    ];
+    for (i, ins) in instructions.iter().enumerate() {
+        let v = i + 2;
+        out.push_str(&format!("#{v} [{}/{STEPS}] {ins}\n", i + 1));
+        if i < cached {
+            out.push_str(&format!("#{v} CACHED\n\n"));
+        } else {
+            out.push_str(&format!(
+                "#{v} 0.512 working on step {}\n#{v} DONE {}.{}s\n\n",
+                i + 1,
+                3 * (i + 1),
+                n % 10
+            ));
+        }
+    }
+    out.push_str(&format!(
+        "#9 exporting to image\n#9 DONE 0.4s\n{} Phase complete: BUILD State: SUCCEEDED\n",
+        t(40 + 200 * (STEPS - cached.min(STEPS)) as u32 / 10 + (n % 7) as u32)
+    ));
+    out
+}
+
+/// What `build` reports for a log alone: hit_ratio and cache-bust step.
+fn alone(log: &str) -> (Option<f64>, Option<String>) {
+    let p = parse_bytes(log.as_bytes());
+    let input = BuildInput {
+        source: "x".into(),
+        steps: p.steps,
+        phases: p.phases,
+        commands: p.commands,
+        meta: None,
+    };
+    let s = summarize(&input, None).unwrap();
+    (s.hit_ratio, s.cache_bust.map(|b| b.name))
+}
+
+/// How many of the steps each build takes from cache: mostly warm, some cold, a few regressions.
+fn cached_of(n: usize) -> usize {
+    match n % 17 {
+        0 => 0,
+        5 | 11 => 2,
+        _ => 4 + n % 3 % 2,
+    }
+}
+
+fn uuid(n: usize) -> String {
+    format!("7a6b5c4d-3e2f-4a1b-8c9d-{n:012x}")
+}
+
+fn read_parquet(path: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files(&p, ext));
+        } else if p.to_string_lossy().ends_with(ext) {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// 200 builds in CodeBuild (the stub lists them in pages of 100 and describes them 100 at a
+/// time) with their logs in moto: 200 rows equal to each log analyzed alone; a second run
+/// fetches no log; a missing stream costs its build only.
+#[test]
+fn two_hundred_codebuild_builds() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    const N: usize = 200;
+    let group = format!("/aws/codebuild/{PROJECT}");
+    let mut logs = Vec::new();
+    for n in 0..N {
+        let log = codebuild_log(n, 1 + (n / 10) as u32 % 28, cached_of(n));
+        moto.create_stream(&group, &uuid(n));
+        moto.put_events(&group, &uuid(n), &events_of(&log, 1));
+        logs.push(log);
+    }
+    let ids: Vec<String> = (0..N).map(|n| format!("{PROJECT}:{}", uuid(n))).collect();
+    // Newest first, as CodeBuild lists them; 100 a page.
+    let listed: Vec<String> = ids.iter().rev().cloned().collect();
+    stub.codebuild_fn("ListBuildsForProject", move |req| {
+        let start: usize = req["nextToken"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let page = &listed[start..(start + 100).min(listed.len())];
+        let mut body = json!({ "ids": page });
+        if start + 100 < listed.len() {
+            body["nextToken"] = json!((start + 100).to_string());
+        }
+        Canned::ok(body.to_string())
+    });
+    let base = (now_ms() / 1000 - 30 * 86_400) as f64;
+    stub.codebuild_fn("BatchGetBuilds", move |req| {
+        let asked: Vec<&str> = req["ids"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+        assert!(asked.len() <= 100, "BatchGetBuilds takes at most 100 ids");
+        let builds: Vec<Value> = asked
+            .iter()
+            .map(|id| {
+                let n = usize::from_str_radix(&id[id.len() - 12..], 16).unwrap();
+                let start = base + n as f64 * 3600.0;
+                json!({
+                    "id": id, "arn": format!("arn:aws:codebuild:us-east-1:123456789012:build/{id}"),
+                    "buildNumber": n + 1, "startTime": start, "endTime": start + 300.0 + (n % 7) as f64 * 20.0,
+                    "currentPhase": "COMPLETED", "buildStatus": "SUCCEEDED", "projectName": PROJECT,
+                    "resolvedSourceVersion": format!("{n:040x}"),
+                    "logs": { "groupName": format!("/aws/codebuild/{PROJECT}"), "streamName": &id[id.len() - 36..] },
+                })
+            })
+            .collect();
+        Canned::ok(json!({ "builds": builds, "buildsNotFound": [] }).to_string())
+    });
+    let store = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let args = [
+        "trend",
+        "--project",
+        PROJECT,
+        "--store",
+        store.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "--rate",
+        "0",
+        "--jobs",
+        "8",
+        "--out",
+        out.path().to_str().unwrap(),
+    ];
+    let rows: Vec<Value> = serde_json::from_str(&ok(&run(&stub, &args))).unwrap();
+    assert_eq!(rows.len(), N);
+    for r in &rows {
+        let n = r["number"].as_u64().unwrap() as usize - 1;
+        let (hit, bust) = alone(&logs[n]);
+        assert_eq!(r["hit_ratio"].as_f64(), hit, "build {n}");
+        assert_eq!(r["cache_bust_step"].as_str(), bust.as_deref(), "build {n}");
+        assert_eq!(r["build_id"], ids[n].as_str());
+    }
+    let numbers: Vec<u64> = rows.iter().map(|r| r["number"].as_u64().unwrap()).collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "oldest first");
+    let get_log_events = stub.count(&format!("{LOGS}.GetLogEvents"));
+    assert_eq!(
+        get_log_events,
+        2 * N as u64,
+        "pages + 1 per build (one page each)"
+    );
+    assert_eq!(stub.count("CodeBuild_20161006.ListBuildsForProject"), 2);
+    assert_eq!(stub.count("CodeBuild_20161006.BatchGetBuilds"), 2);
+
+    // The store read back equals the frame.
+    let stored = files(&store.path().join("builds"), ".parquet");
+    assert_eq!(stored.len(), N);
+    assert!(stored[0]
+        .to_string_lossy()
+        .contains(&format!("project={PROJECT}/date=")));
+    let frame = read_parquet(&out.path().join("trend.parquet"));
+    assert_eq!(frame.height(), N);
+    for path in &stored {
+        let row = read_parquet(path);
+        let id = row
+            .column("build_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .to_string();
+        let mask = frame
+            .column("build_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .equal(id.as_str());
+        let trend_row = frame.filter(&mask).unwrap();
+        for col in [
+            "hit_ratio",
+            "hit_ratio_all",
+            "rebuilt_s",
+            "cache_bust_step",
+            "scenario",
+        ] {
+            assert_eq!(
+                row.column(col).unwrap().get(0).unwrap(),
+                trend_row.column(col).unwrap().get(0).unwrap(),
+                "{id} {col}"
+            );
+        }
+    }
+
+    // Second run: everything is in the store; no log is fetched, no build described again.
+    stub.reset_counts();
+    let again: Vec<Value> = serde_json::from_str(&ok(&run(&stub, &args))).unwrap();
+    assert_eq!(again, rows);
+    assert_eq!(stub.count(&format!("{LOGS}.GetLogEvents")), 0);
+    assert_eq!(stub.count("CodeBuild_20161006.BatchGetBuilds"), 0);
+
+    // A fresh store with one stream gone: 199 rows, the missing build named, exit 2.
+    moto.call(
+        &format!("{LOGS}.DeleteLogStream"),
+        &json!({ "logGroupName": group, "logStreamName": uuid(57) }),
+    );
+    let fresh = tempfile::tempdir().unwrap();
+    let out = run(
+        &stub,
+        &[
+            "trend",
+            "--project",
+            PROJECT,
+            "--store",
+            fresh.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "--rate",
+            "0",
+            "--quiet",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let rows: Vec<Value> =
+        serde_json::from_str(&String::from_utf8(out.stdout.clone()).unwrap()).unwrap();
+    assert_eq!(rows.len(), N - 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&ids[57]) && err.contains("does not exist"),
+        "{err}"
+    );
+
+    // --limit and --since pick the most recent builds.
+    let limited: Vec<Value> = serde_json::from_str(&ok(&run(
+        &stub,
+        &[
+            "trend",
+            "--project",
+            PROJECT,
+            "--store",
+            store.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "--limit",
+            "20",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(limited.len(), 20);
+    assert_eq!(limited.last().unwrap()["number"], N as u64);
+}
+
+/// Writes `n` generated logs into `dir`, one per day from October 1st, and returns them.
+fn local_logs(dir: &Path, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let log = codebuild_log(i, 1 + i as u32 % 28, cached_of(i));
+            std::fs::write(dir.join(format!("build-{i:04}.log")), &log).unwrap();
+            log
+        })
+        .collect()
+}
+
+#[test]
+fn local_logs_store_charts_and_summary() {
+    let logs_dir = tempfile::tempdir().unwrap();
+    let logs = local_logs(logs_dir.path(), 28);
+    let store = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let args = [
+        "trend",
+        logs_dir.path().to_str().unwrap(),
+        "--store",
+        store.path().to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--format",
+        "csv",
+        "--project",
+        "app",
+    ];
+    let csv = ok(&bare().args(args).output().unwrap());
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + logs.len(), "{csv}");
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let hit = header.iter().position(|h| *h == "hit_ratio").unwrap();
+    let key = header.iter().position(|h| *h == "key").unwrap();
+    for line in &lines[1..] {
+        let cells: Vec<&str> = line.split(',').collect();
+        let i: usize = cells[key].trim_start_matches("build-")[..4]
+            .parse()
+            .unwrap();
+        let (want, _) = alone(&logs[i]);
+        let got: Option<f64> = cells[hit].parse().ok();
+        assert_eq!(
+            got.map(|g| (g * 1e9).round()),
+            want.map(|w| (w * 1e9).round()),
+            "{line}"
+        );
+    }
+
+    // Charts: decode, right size, not blank; SVG has one point per build and one cell per step.
+    for name in ["hit-ratio", "duration", "heatmap", "scenarios"] {
+        let png = image::open(out.path().join(format!("{name}.png")))
+            .unwrap()
+            .to_rgb8();
+        assert_eq!(png.width(), 1280, "{name}");
+        let colours: std::collections::HashSet<[u8; 3]> = png.pixels().map(|p| p.0).collect();
+        assert!(colours.len() > 8, "{name}.png looks blank");
+        let svg = std::fs::read_to_string(out.path().join(format!("{name}.svg"))).unwrap();
+        roxmltree::Document::parse(&svg).unwrap();
+    }
+    let svg = std::fs::read_to_string(out.path().join("hit-ratio.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let circles = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle"))
+        .count();
+    let regressions = lines[1..].iter().filter(|l| l.contains(",true,")).count();
+    // One dot per build, one ring per regression, one ring in the legend.
+    assert_eq!(
+        circles,
+        logs.len() + regressions + 1,
+        "{regressions} regressions"
+    );
+    assert!(regressions > 0, "the generated cold builds are regressions");
+    let heat = std::fs::read_to_string(out.path().join("heatmap.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&heat).unwrap();
+    let cells = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("fill").is_some_and(|f| f != "#FFFFFF"))
+        .count();
+    // Five steps per build (FROM excluded), three legend swatches.
+    assert!(cells >= logs.len() * (STEPS - 1) + 3, "{cells} cells");
+
+    let md = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
+    for section in [
+        "## Worst builds",
+        "## Regressions",
+        "## Steps that break the cache most often",
+    ] {
+        assert!(md.contains(section), "{md}");
+    }
+    let parquet = read_parquet(&out.path().join("trend.parquet"));
+    assert_eq!(parquet.height(), logs.len());
+
+    // A second run analyzes nothing: the store's files are untouched.
+    let before: Vec<_> = files(store.path(), ".parquet")
+        .into_iter()
+        .map(|p| {
+            (
+                p.clone(),
+                std::fs::metadata(&p).unwrap().modified().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(before.len(), 2 * logs.len());
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(ok(&bare().args(args).output().unwrap()), csv);
+    let after: Vec<_> = files(store.path(), ".parquet")
+        .into_iter()
+        .map(|p| {
+            (
+                p.clone(),
+                std::fs::metadata(&p).unwrap().modified().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(before, after);
+}
+
+/// A run killed mid-way leaves only whole Parquet files; the next run finishes the job.
+#[test]
+fn a_killed_run_leaves_a_readable_store() {
+    let logs_dir = tempfile::tempdir().unwrap();
+    let logs = local_logs(logs_dir.path(), 400);
+    let store = tempfile::tempdir().unwrap();
+    let args = [
+        "trend",
+        logs_dir.path().to_str().unwrap(),
+        "--store",
+        store.path().to_str().unwrap(),
+        "--jobs",
+        "1",
+        "--quiet",
+    ];
+    let mut child = bare()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while files(&store.path().join("builds"), ".parquet").len() < 5 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stored = files(store.path(), ".parquet");
+    assert!(
+        !stored.is_empty() && stored.len() < 2 * logs.len(),
+        "killed mid-way: {}",
+        stored.len()
+    );
+    for p in &stored {
+        read_parquet(p); // every file is whole
+    }
+    let csv = ok(&bare()
+        .args(args)
+        .args(["--format", "csv"])
+        .output()
+        .unwrap());
+    assert_eq!(csv.lines().count(), 1 + logs.len());
+}
+
+/// A local file without a docker build is named, the others are analyzed, exit 2.
+#[test]
+fn one_bad_file_does_not_lose_the_others() {
+    let logs_dir = tempfile::tempdir().unwrap();
+    local_logs(logs_dir.path(), 5);
+    std::fs::write(logs_dir.path().join("notes.txt"), "hello\n").unwrap();
+    let store = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args([
+            "trend",
+            logs_dir.path().to_str().unwrap(),
+            "--store",
+            store.path().to_str().unwrap(),
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stdout.clone())
+            .unwrap()
+            .lines()
+            .count(),
+        6
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("notes.txt") && err.contains("no docker build steps"),
+        "{err}"
+    );
+}
