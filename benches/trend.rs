@@ -91,6 +91,7 @@ fn main() {
             let parsed = parse_bytes(&bytes);
             TrendBuild {
                 key: format!("b{i}"),
+                source: format!("build-{i:04}.log"),
                 build_id: None,
                 number: Some(i as i64),
                 status: Some("SUCCEEDED".into()),

@@ -71,6 +71,16 @@ pub enum Scenario {
 }
 
 impl Scenario {
+    pub const ALL: [Scenario; 7] = [
+        Scenario::NoChanges,
+        Scenario::ApplicationCodeOnly,
+        Scenario::DependenciesChanged,
+        Scenario::BaseImageChanged,
+        Scenario::ColdBuild,
+        Scenario::OtherChange,
+        Scenario::NoDockerBuild,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Scenario::NoChanges => "no changes (all cached)",

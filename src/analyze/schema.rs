@@ -85,6 +85,8 @@ pub mod builds {
 pub mod trend {
     /// The store's key of the build (its UUID, or the log file's name).
     pub const KEY: &str = "key";
+    /// The build ID, or the log file's path.
+    pub const SOURCE: &str = super::builds::SOURCE;
     /// Datetime (ms, UTC): when the build started.
     pub const TIME: &str = "time";
     pub const BUILD_ID: &str = "build_id";

@@ -19,6 +19,8 @@ use crate::model::{Step, StepKind, StepStatus};
 pub struct TrendBuild {
     /// The store's key: the build's UUID, or the log file's name.
     pub key: String,
+    /// Where the log came from: the build ID, or the file's path.
+    pub source: String,
     pub build_id: Option<String>,
     pub number: Option<i64>,
     pub status: Option<String>,
@@ -66,6 +68,7 @@ impl TrendBuild {
         }
         Ok(TrendBuild {
             key: key.to_string(),
+            source: cell_str(build, b::SOURCE).unwrap_or_default(),
             build_id: cell_str(build, b::BUILD_ID),
             number: cell_i64(build, b::BUILD_NUMBER),
             status: cell_str(build, b::BUILD_STATUS),
@@ -113,6 +116,7 @@ impl Default for Rule {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrendRow {
     pub key: String,
+    pub source: String,
     pub build_id: Option<String>,
     pub number: Option<i64>,
     pub status: Option<String>,
@@ -213,6 +217,7 @@ pub fn trend(mut builds: Vec<TrendBuild>, rule: Rule) -> Vec<TrendRow> {
         }
         rows.push(TrendRow {
             key: b.key,
+            source: b.source,
             build_id: b.build_id,
             number: b.number,
             status: b.status,
@@ -225,7 +230,8 @@ pub fn trend(mut builds: Vec<TrendBuild>, rule: Rule) -> Vec<TrendRow> {
             cache_bust_step: b.cache_bust_step,
             cache_bust_cause: b.cache_bust_cause,
             scenario: b.scenario,
-            time_saved_s: (saved * 1000.0).round() / 1000.0,
+            // `+ 0.0`: an empty sum is -0.0.
+            time_saved_s: (saved * 1000.0).round() / 1000.0 + 0.0,
             regression: !reasons.is_empty(),
             regression_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
             cells,
@@ -240,6 +246,7 @@ pub fn trend_frame(rows: &[TrendRow]) -> PolarsResult<DataFrame> {
     let float = |f: fn(&TrendRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<_>>();
     let mut df = df!(
         t::KEY => text(|r| Some(r.key.clone())),
+        t::SOURCE => text(|r| Some(r.source.clone())),
         t::BUILD_ID => text(|r| r.build_id.clone()),
         t::BUILD_NUMBER => rows.iter().map(|r| r.number).collect::<Vec<_>>(),
         t::BUILD_STATUS => text(|r| r.status.clone()),
@@ -260,7 +267,7 @@ pub fn trend_frame(rows: &[TrendRow]) -> PolarsResult<DataFrame> {
         rows.iter().map(|r| r.start_ms).collect::<Vec<_>>(),
     )
     .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?;
-    df.insert_column(1, Column::from(time))?;
+    df.insert_column(2, Column::from(time))?;
     Ok(df)
 }
 
@@ -327,6 +334,7 @@ mod tests {
     fn build(n: i64, hit: f64, secs: i64, steps: Vec<Step>) -> TrendBuild {
         TrendBuild {
             key: format!("b{n}"),
+            source: String::new(),
             build_id: None,
             number: Some(n),
             status: Some("SUCCEEDED".into()),

@@ -12,6 +12,7 @@ use plotters::prelude::*;
 
 use super::waterfall::status_color;
 use super::{ChartError, ImageFormat, FONT};
+use crate::analyze::diagnose::Scenario;
 use crate::analyze::trend::TrendRow;
 use crate::model::StepStatus;
 
@@ -175,7 +176,7 @@ where
         })
         .filter(|v| v.is_finite())
         .fold(1.0, f64::max)
-        * 1.08;
+        * 1.3; // headroom for the legend
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!("{project}: build time per build (seconds)"),
@@ -393,15 +394,26 @@ pub fn scenario_buckets(rows: &[TrendRow]) -> (bool, BTreeMap<String, BTreeMap<S
     (weekly, out)
 }
 
-const SCENARIO_COLORS: [RGBColor; 7] = [
-    RGBColor(46, 160, 67),
-    RGBColor(9, 105, 218),
-    RGBColor(219, 143, 0),
-    RGBColor(207, 34, 46),
-    RGBColor(130, 80, 223),
-    RGBColor(140, 149, 159),
-    RGBColor(27, 31, 36),
-];
+/// Colour of a scenario: from all cached (green) through changes to cold (red).
+fn scenario_color(name: &str) -> RGBColor {
+    match Scenario::ALL.into_iter().find(|s| s.as_str() == name) {
+        Some(Scenario::NoChanges) => RGBColor(26, 127, 55),
+        Some(Scenario::ApplicationCodeOnly) => RGBColor(116, 198, 130),
+        Some(Scenario::DependenciesChanged) => RGBColor(219, 143, 0),
+        Some(Scenario::BaseImageChanged) => RGBColor(130, 80, 223),
+        Some(Scenario::OtherChange) => RGBColor(9, 105, 218),
+        Some(Scenario::ColdBuild) => RGBColor(207, 34, 46),
+        Some(Scenario::NoDockerBuild) | None => RGBColor(140, 149, 159),
+    }
+}
+
+/// Scenario names in [`Scenario::ALL`] order (unknown names last).
+fn scenario_order(name: &str) -> usize {
+    Scenario::ALL
+        .iter()
+        .position(|s| s.as_str() == name)
+        .unwrap_or(Scenario::ALL.len())
+}
 
 /// Stacked counts of each scenario per day or week.
 pub fn scenarios(
@@ -423,7 +435,7 @@ where
     root.fill(&WHITE)?;
     let (weekly, buckets) = scenario_buckets(rows);
     let mut names: Vec<String> = buckets.values().flat_map(|m| m.keys().cloned()).collect();
-    names.sort();
+    names.sort_by_key(|n| (scenario_order(n), n.clone()));
     names.dedup();
     let labels: Vec<&String> = buckets.keys().collect();
     let n = labels.len().max(1) as f64;
@@ -439,7 +451,8 @@ where
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(56)
-        .build_cartesian_2d(-0.5..n - 0.5, 0.0..f64::from(top) * 1.1)?;
+        // Headroom above the bars for the legend.
+        .build_cartesian_2d(-0.5..n - 0.5, 0.0..f64::from(top) * 1.5)?;
     chart
         .configure_mesh()
         .x_labels(10)
@@ -453,12 +466,19 @@ where
                 .map_or(String::new(), |s| s.to_string())
         })
         .y_desc("builds")
+        .y_label_formatter(&|y| {
+            if y.fract().abs() < 1e-9 {
+                format!("{y:.0}")
+            } else {
+                String::new()
+            }
+        })
         .x_desc(if weekly { "ISO week" } else { "day (UTC)" })
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 14))
         .draw()?;
     for (k, name) in names.iter().enumerate() {
-        let color = SCENARIO_COLORS[k % SCENARIO_COLORS.len()];
+        let color = scenario_color(name);
         let bars = buckets.values().enumerate().filter_map(|(i, counts)| {
             let below: u32 = names[..k].iter().filter_map(|n| counts.get(n)).sum();
             let here = *counts.get(name)?;

@@ -20,10 +20,13 @@ fn when(r: &TrendRow) -> String {
     r.start_ms.map_or("?".into(), utc)
 }
 
+/// `#412` for a CodeBuild build, the file name for a local log.
 fn name(r: &TrendRow) -> String {
     match r.number {
         Some(n) => format!("#{n}"),
-        None => r.key.clone(),
+        None => std::path::Path::new(&r.source)
+            .file_name()
+            .map_or_else(|| r.key.clone(), |f| f.to_string_lossy().into_owned()),
     }
 }
 
