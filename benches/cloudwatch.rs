@@ -65,6 +65,19 @@ fn median(mut v: Vec<Duration>) -> f64 {
 }
 
 fn main() {
+    // Dummy credentials for the emulator; nothing from this machine's AWS set-up.
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", "bench"),
+        ("AWS_SECRET_ACCESS_KEY", "bench"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_CONFIG_FILE", "/nonexistent/cachescope-bench"),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/cachescope-bench",
+        ),
+    ] {
+        std::env::set_var(k, v);
+    }
     let events: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
@@ -157,8 +170,6 @@ fn main() {
                 "--rate",
                 "0",
             ])
-            .env("AWS_ACCESS_KEY_ID", "bench")
-            .env("AWS_SECRET_ACCESS_KEY", "bench")
             .output()
             .expect("GNU time (/usr/bin/time) is needed");
         let err = String::from_utf8_lossy(&out.stderr);

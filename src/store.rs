@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use polars::prelude::*;
-use polars_io::prelude::{ParquetReader, ParquetWriter, SerReader};
+use polars_io::prelude::{ParquetCompression, ParquetReader, ParquetWriter, SerReader};
 
 /// Where stored builds live.
 #[derive(Debug, Clone)]
@@ -135,7 +135,10 @@ fn write_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
     let dir = path.parent().expect("store paths have a parent");
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut bytes = Vec::new();
+    // Uncompressed: the files are a row or a few dozen, and setting up a codec per column cost
+    // more than the build's whole analysis.
     ParquetWriter::new(&mut bytes)
+        .with_compression(ParquetCompression::Uncompressed)
         .finish(frame)
         .map_err(|e| anyhow::anyhow!("encoding {}: {e}", path.display()))?;
     let mut tmp = tempfile::Builder::new()
@@ -144,7 +147,9 @@ fn write_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
         .tempfile_in(dir)
         .with_context(|| format!("writing in {}", dir.display()))?;
     tmp.write_all(&bytes)?;
-    tmp.as_file().sync_all()?;
+    // No fsync: the rename is atomic for a killed run, which is what the store promises (a
+    // power cut may lose or empty the latest files; `trend` analyzes unreadable ones again).
+    // Two fsyncs per build cost more than the whole analysis.
     tmp.persist(path)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())

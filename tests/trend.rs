@@ -240,6 +240,21 @@ fn two_hundred_codebuild_builds() {
         }
     }
 
+    // The steps table joins the builds table on build_id.
+    let steps = files(&store.path().join("steps"), ".parquet");
+    assert_eq!(steps.len(), N);
+    let first = read_parquet(&steps[0]);
+    let id = first
+        .column("build_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .get(0)
+        .unwrap()
+        .to_string();
+    let n = usize::from_str_radix(&id[id.len() - 12..], 16).unwrap();
+    assert_eq!(first.height(), parse_bytes(logs[n].as_bytes()).steps.len());
+
     // Second run: everything is in the store; no log is fetched, no build described again.
     stub.reset_counts();
     let again: Vec<Value> = serde_json::from_str(&ok(&run(&stub, &args))).unwrap();

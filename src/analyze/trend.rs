@@ -63,6 +63,13 @@ fn cell_i64(df: &DataFrame, name: &str) -> Option<i64> {
 impl TrendBuild {
     /// From a stored one-row builds frame and the build's steps frame.
     pub fn from_frames(key: &str, build: &DataFrame, steps: &DataFrame) -> PolarsResult<Self> {
+        let mut b = TrendBuild::from_row(key, build)?;
+        b.steps = steps_from_frame(steps)?;
+        Ok(b)
+    }
+
+    /// From a stored one-row builds frame alone (no steps).
+    pub fn from_row(key: &str, build: &DataFrame) -> PolarsResult<Self> {
         if build.height() != 1 {
             polars_bail!(ComputeError: "a stored build has {} rows, not 1", build.height());
         }
@@ -81,7 +88,7 @@ impl TrendBuild {
             cache_bust_step: cell_str(build, b::CACHE_BUST_STEP),
             cache_bust_cause: cell_str(build, b::CACHE_BUST_CAUSE),
             scenario: cell_str(build, b::SCENARIO).unwrap_or_default(),
-            steps: steps_from_frame(steps)?,
+            steps: Vec::new(),
         })
     }
 

@@ -22,6 +22,7 @@ use polars::prelude::*;
 use super::output::Output;
 use super::read::{self, Feed, ReadOptions};
 use super::{EXIT_ERROR, EXIT_OK};
+use crate::analyze::schema::builds::BUILD_ID;
 use crate::analyze::trend::{self, meta_from_log, Rule, TrendBuild, TrendRow};
 use crate::analyze::{frames, summarize, BuildInput};
 use crate::chart::{self, ImageFormat};
@@ -134,6 +135,10 @@ fn store_build(store: &Store, project: &str, key: &str, input: &BuildInput) -> R
     // `project` is the partition column.
     let _ = row.drop_in_place(crate::analyze::schema::builds::PROJECT)?;
     let mut steps = frames::steps_frame(&input.steps)?;
+    // The steps table joins the builds table on build_id.
+    let id = input.meta.as_ref().map_or(key, |m| m.id.as_str());
+    let ids = Column::new(BUILD_ID.into(), vec![id; steps.height()]);
+    steps.insert_column(0, ids)?;
     let date = date_of(input.meta.as_ref().and_then(|m| m.start_ms));
     store.write(project, &date, key, &mut row, &mut steps)
 }
@@ -260,40 +265,48 @@ fn from_codebuild(
         let ids = codebuild::list_build_ids(&aws, project).await?;
         let stored = store.list(project)?;
         let uuid = |id: &str| id.rsplit(':').next().unwrap_or(id).to_string();
+        // Stored builds' times and statuses come from the store, with no request; one whose
+        // file cannot be read is described and fetched again.
+        let mut from_store: HashMap<String, TrendBuild> = HashMap::new();
+        if !args.refresh {
+            for id in &ids {
+                let key = uuid(id);
+                let Some(s) = stored.get(&key) else { continue };
+                let row =
+                    store::read(&s.builds_file).and_then(|r| Ok(TrendBuild::from_row(&key, &r)?));
+                match row {
+                    Ok(b) => {
+                        from_store.insert(key, b);
+                    }
+                    Err(e) => eprintln!("cachescope: warning: {e:#}; fetching {id} again"),
+                }
+            }
+        }
         let unknown: Vec<String> = ids
             .iter()
-            .filter(|id| args.refresh || !stored.contains_key(&uuid(id)))
+            .filter(|id| !from_store.contains_key(&uuid(id)))
             .cloned()
             .collect();
         let (metas, not_found) = codebuild::batch_get(&aws, &unknown).await?;
-        // Stored builds' times and statuses come from the store: no request for them.
         let mut wanted: Vec<Wanted> = Vec::new();
-        for id in &ids {
-            let key = uuid(id);
-            if let Some(m) = metas.iter().find(|m| m.id == *id) {
-                if filter.admits(m.start_ms, m.status.as_deref()) {
-                    wanted.push(Wanted {
-                        key,
-                        number: m.number,
-                        start_ms: m.start_ms,
-                        fetch: Some(m.clone()),
-                    });
-                }
-            } else if let Some(s) = stored.get(&key) {
-                let row = store::read(&s.builds_file)?;
-                let b = TrendBuild::from_frames(
-                    &key,
-                    &row,
-                    &DataFrame::empty_with_schema(&steps_schema()),
-                )?;
-                if filter.admits(b.start_ms, b.status.as_deref()) {
-                    wanted.push(Wanted {
-                        key,
-                        number: b.number,
-                        start_ms: b.start_ms,
-                        fetch: None,
-                    });
-                }
+        for m in metas {
+            if filter.admits(m.start_ms, m.status.as_deref()) {
+                wanted.push(Wanted {
+                    key: uuid(&m.id),
+                    number: m.number,
+                    start_ms: m.start_ms,
+                    fetch: Some(m),
+                });
+            }
+        }
+        for (key, b) in from_store {
+            if filter.admits(b.start_ms, b.status.as_deref()) {
+                wanted.push(Wanted {
+                    key,
+                    number: b.number,
+                    start_ms: b.start_ms,
+                    fetch: None,
+                });
             }
         }
         wanted.sort_by_key(|w| std::cmp::Reverse((w.number, w.start_ms)));
@@ -339,12 +352,6 @@ fn from_codebuild(
         let keys = wanted.into_iter().map(|w| w.key).collect();
         Ok((keys, failures))
     })
-}
-
-fn steps_schema() -> Schema {
-    frames::steps_frame(&[])
-        .map(|f| f.schema().as_ref().clone())
-        .unwrap_or_default()
 }
 
 async fn fetch_and_store(
@@ -441,7 +448,10 @@ fn from_files(
     let mut todo: Vec<(PathBuf, String)> = Vec::new();
     for f in files {
         let key = local_key(&f)?;
-        if args.refresh || !stored.contains_key(&key) {
+        // A stored build whose files cannot be read is analyzed again.
+        let whole =
+            |s: &store::Stored| store::read(&s.builds_file).is_ok() && s.steps_file.is_file();
+        if args.refresh || !stored.get(&key).is_some_and(whole) {
             todo.push((f, key.clone()));
         }
         keys.push(key);
