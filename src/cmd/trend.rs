@@ -128,8 +128,9 @@ fn date_of(start_ms: Option<i64>) -> String {
         .map_or_else(|| "unknown".into(), |t| t.format("%Y-%m-%d").to_string())
 }
 
-/// Analyzes a parsed build and writes it to the store under `key`.
-fn store_build(store: &Store, project: &str, key: &str, input: &BuildInput) -> Result<()> {
+/// Analyzes a parsed build and writes it to the store under `key`; returns it as the trend
+/// reads it back (the same frames, so the same values).
+fn store_build(store: &Store, project: &str, key: &str, input: &BuildInput) -> Result<TrendBuild> {
     let summary = summarize(input, None)?;
     let mut row = frames::builds_frame(&summary)?;
     // `project` is the partition column.
@@ -140,11 +141,21 @@ fn store_build(store: &Store, project: &str, key: &str, input: &BuildInput) -> R
     let ids = Column::new(BUILD_ID.into(), vec![id; steps.height()]);
     steps.insert_column(0, ids)?;
     let date = date_of(input.meta.as_ref().and_then(|m| m.start_ms));
-    store.write(project, &date, key, &mut row, &mut steps)
+    store.write(project, &date, key, &mut row, &mut steps)?;
+    Ok(TrendBuild::from_frames(key, &row, &steps)?)
 }
 
 /// A failed build: its ID (or file) and why.
 type Failure = (String, String);
+
+/// The builds a run wants, by store key, those already in hand, and the failures.
+#[derive(Default)]
+struct Collected {
+    keys: Vec<String>,
+    /// Analyzed in this run, or read whole from the store while deciding what to analyze.
+    ready: HashMap<String, TrendBuild>,
+    failures: Vec<Failure>,
+}
 
 pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
     if args.jobs == 0 {
@@ -158,17 +169,22 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
         verbose,
         want_meta: true,
     };
-    let (project, keys, mut failures) = if args.inputs.is_empty() {
+    let (project, collected) = if args.inputs.is_empty() {
         let Some(project) = args.project.clone() else {
             bail!("give --project for CodeBuild builds, or log files, directories or globs");
         };
-        let (keys, failures) = from_codebuild(args, &opts, &store, &project, &filter)?;
-        (project, keys, failures)
+        let collected = from_codebuild(args, &opts, &store, &project, &filter)?;
+        (project, collected)
     } else {
         let project = args.project.clone().unwrap_or_else(|| "local".into());
-        let (keys, failures) = from_files(args, &opts, &store, &project)?;
-        (project, keys, failures)
+        let collected = from_files(args, &opts, &store, &project)?;
+        (project, collected)
     };
+    let Collected {
+        keys,
+        mut ready,
+        mut failures,
+    } = collected;
     if verbose {
         eprintln!("cachescope: store {}", store.root().display());
     }
@@ -176,6 +192,10 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
     let stored = store.list(&project)?;
     let mut builds = Vec::new();
     for key in &keys {
+        if let Some(b) = ready.remove(key) {
+            builds.push(b);
+            continue;
+        }
         let Some(s) = stored.get(key) else { continue };
         let read = store::read(&s.builds_file)
             .and_then(|b| Ok((b, store::read(&s.steps_file)?)))
@@ -258,7 +278,7 @@ fn from_codebuild(
     store: &Store,
     project: &str,
     filter: &Filter,
-) -> Result<(Vec<String>, Vec<Failure>)> {
+) -> Result<Collected> {
     let fetch = opts.fetch_options();
     aws::runtime()?.block_on(async {
         let aws = Aws::connect(&fetch.settings, None).await?;
@@ -329,7 +349,7 @@ fn from_codebuild(
             })
             .collect();
         let bar = progress(todo.len(), args.quiet);
-        let results: Vec<(String, Result<()>)> = stream::iter(todo)
+        let results: Vec<(String, Result<TrendBuild>)> = stream::iter(todo)
             .map(|meta| {
                 let (aws, fetch, bar) = (&aws, &fetch, &bar);
                 async move {
@@ -344,13 +364,20 @@ fn from_codebuild(
             .collect()
             .await;
         bar.finish_and_clear();
+        let mut ready = HashMap::new();
         for (id, r) in results {
-            if let Err(e) = r {
-                failures.push((id, format!("{e:#}")));
+            match r {
+                Ok(b) => {
+                    ready.insert(b.key.clone(), b);
+                }
+                Err(e) => failures.push((id, format!("{e:#}"))),
             }
         }
-        let keys = wanted.into_iter().map(|w| w.key).collect();
-        Ok((keys, failures))
+        Ok(Collected {
+            keys: wanted.into_iter().map(|w| w.key).collect(),
+            ready,
+            failures,
+        })
     })
 }
 
@@ -361,7 +388,7 @@ async fn fetch_and_store(
     max_line: Option<usize>,
     store: &Store,
     project: &str,
-) -> Result<()> {
+) -> Result<TrendBuild> {
     let build =
         BuildRef::parse(&meta.id).with_context(|| format!("not a build ID: {}", meta.id))?;
     let mut parsed = Parsed::default();
@@ -441,21 +468,29 @@ fn from_files(
     opts: &ReadOptions,
     store: &Store,
     project: &str,
-) -> Result<(Vec<String>, Vec<Failure>)> {
+) -> Result<Collected> {
     let files = expand(&args.inputs)?;
     let stored = store.list(project)?;
     let mut keys = Vec::new();
+    let mut ready = HashMap::new();
     let mut todo: Vec<(PathBuf, String)> = Vec::new();
     for f in files {
         let key = local_key(&f)?;
         // A stored build whose files cannot be read is analyzed again.
-        let whole =
-            |s: &store::Stored| store::read(&s.builds_file).is_ok() && s.steps_file.is_file();
-        if args.refresh || !stored.get(&key).is_some_and(whole) {
-            todo.push((f, key.clone()));
+        let whole = stored.get(&key).filter(|_| !args.refresh).and_then(|s| {
+            let b = store::read(&s.builds_file).ok()?;
+            let steps = store::read(&s.steps_file).ok()?;
+            TrendBuild::from_frames(&key, &b, &steps).ok()
+        });
+        match whole {
+            Some(b) => {
+                ready.insert(key.clone(), b);
+            }
+            None => todo.push((f, key.clone())),
         }
         keys.push(key);
     }
+    let fresh: Mutex<Vec<TrendBuild>> = Mutex::new(Vec::new());
     let bar = progress(todo.len(), args.quiet);
     let next = AtomicUsize::new(0);
     let failures: Mutex<Vec<Failure>> = Mutex::new(Vec::new());
@@ -467,21 +502,26 @@ fn from_files(
                 let Some((path, key)) = todo.get(i) else {
                     break;
                 };
-                if let Err(e) = analyze_file(path, key, opts, store, project, stored) {
-                    failures
+                match analyze_file(path, key, opts, store, project, stored) {
+                    Ok(b) => fresh.lock().unwrap_or_else(|p| p.into_inner()).push(b),
+                    Err(e) => failures
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .push((path.display().to_string(), format!("{e:#}")));
+                        .push((path.display().to_string(), format!("{e:#}"))),
                 }
                 bar.inc(1);
             });
         }
     });
     bar.finish_and_clear();
-    Ok((
+    for b in fresh.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        ready.insert(b.key.clone(), b);
+    }
+    Ok(Collected {
         keys,
-        failures.into_inner().unwrap_or_else(|p| p.into_inner()),
-    ))
+        ready,
+        failures: failures.into_inner().unwrap_or_else(|p| p.into_inner()),
+    })
 }
 
 fn analyze_file(
@@ -491,7 +531,7 @@ fn analyze_file(
     store: &Store,
     project: &str,
     stored: &HashMap<String, store::Stored>,
-) -> Result<()> {
+) -> Result<TrendBuild> {
     let local = LocalInput::File(path.to_path_buf());
     let mut parsed = Parsed::default();
     let mut feed = Feed::new(read::parser(opts.max_line), |e| parsed.collect(e));
