@@ -82,6 +82,7 @@ impl Store {
             for file in fs::read_dir(&date_dir)? {
                 let path = file?.path();
                 if path.extension().and_then(|e| e.to_str()) != Some("parquet") {
+                    remove_if_stale_partial(&path);
                     continue;
                 }
                 let Some(key) = path.file_stem().and_then(|s| s.to_str()) else {
@@ -128,6 +129,18 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+/// A killed run's temporary file, an hour old or more (a running writer's is younger).
+fn remove_if_stale_partial(path: &Path) {
+    let partial = (path.file_name().and_then(|n| n.to_str()))
+        .is_some_and(|n| n.starts_with(".partial-") && n.ends_with(".tmp"));
+    let old = (fs::metadata(path).and_then(|m| m.modified()).ok())
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() >= 3600);
+    if partial && old {
+        let _ = fs::remove_file(path);
     }
 }
 

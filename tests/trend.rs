@@ -128,7 +128,9 @@ fn two_hundred_codebuild_builds() {
         moto.put_events(&group, &uuid(n), &events_of(&log, 1));
         logs.push(log);
     }
-    let ids: Vec<String> = (0..N).map(|n| format!("{PROJECT}:{}", uuid(n))).collect();
+    let mut ids: Vec<String> = (0..N).map(|n| format!("{PROJECT}:{}", uuid(n))).collect();
+    // One more, still running: listed, never analyzed or counted.
+    ids.push(format!("{PROJECT}:{}", uuid(N)));
     // Newest first, as CodeBuild lists them; 100 a page.
     let listed: Vec<String> = ids.iter().rev().cloned().collect();
     stub.codebuild_fn("ListBuildsForProject", move |req| {
@@ -155,7 +157,8 @@ fn two_hundred_codebuild_builds() {
                 json!({
                     "id": id, "arn": format!("arn:aws:codebuild:us-east-1:123456789012:build/{id}"),
                     "buildNumber": n + 1, "startTime": start, "endTime": start + 300.0 + (n % 7) as f64 * 20.0,
-                    "currentPhase": "COMPLETED", "buildStatus": "SUCCEEDED", "projectName": PROJECT,
+                    "currentPhase": "COMPLETED", "projectName": PROJECT,
+                    "buildStatus": if n == N { "IN_PROGRESS" } else { "SUCCEEDED" },
                     "resolvedSourceVersion": format!("{n:040x}"),
                     "logs": { "groupName": format!("/aws/codebuild/{PROJECT}"), "streamName": &id[id.len() - 36..] },
                 })
@@ -197,8 +200,9 @@ fn two_hundred_codebuild_builds() {
         2 * N as u64,
         "pages + 1 per build (one page each)"
     );
-    assert_eq!(stub.count("CodeBuild_20161006.ListBuildsForProject"), 2);
-    assert_eq!(stub.count("CodeBuild_20161006.BatchGetBuilds"), 2);
+    // 201 IDs: three pages of a listing, three BatchGetBuilds calls of at most 100.
+    assert_eq!(stub.count("CodeBuild_20161006.ListBuildsForProject"), 3);
+    assert_eq!(stub.count("CodeBuild_20161006.BatchGetBuilds"), 3);
 
     // The store read back equals the frame.
     let stored = files(&store.path().join("builds"), ".parquet");
@@ -255,12 +259,13 @@ fn two_hundred_codebuild_builds() {
     let n = usize::from_str_radix(&id[id.len() - 12..], 16).unwrap();
     assert_eq!(first.height(), parse_bytes(logs[n].as_bytes()).steps.len());
 
-    // Second run: everything is in the store; no log is fetched, no build described again.
+    // Second run: everything is in the store; no log is fetched, and only the running build
+    // is described again.
     stub.reset_counts();
     let again: Vec<Value> = serde_json::from_str(&ok(&run(&stub, &args))).unwrap();
     assert_eq!(again, rows);
     assert_eq!(stub.count(&format!("{LOGS}.GetLogEvents")), 0);
-    assert_eq!(stub.count("CodeBuild_20161006.BatchGetBuilds"), 0);
+    assert_eq!(stub.count("CodeBuild_20161006.BatchGetBuilds"), 1);
 
     // A fresh store with one stream gone: 199 rows, the missing build named, exit 2.
     moto.call(
@@ -284,9 +289,9 @@ fn two_hundred_codebuild_builds() {
         ],
     );
     assert_eq!(out.status.code(), Some(2));
-    let rows: Vec<Value> =
+    let partial: Vec<Value> =
         serde_json::from_str(&String::from_utf8(out.stdout.clone()).unwrap()).unwrap();
-    assert_eq!(rows.len(), N - 1);
+    assert_eq!(partial.len(), N - 1);
     let err = stderr(&out);
     assert!(
         err.contains(&ids[57]) && err.contains("does not exist"),
@@ -309,8 +314,41 @@ fn two_hundred_codebuild_builds() {
         ],
     )))
     .unwrap();
-    assert_eq!(limited.len(), 20);
+    assert_eq!(limited.len(), 20, "the running build does not take a place");
     assert_eq!(limited.last().unwrap()["number"], N as u64);
+    // The filter picks rows; time saved still comes from the whole history.
+    for r in &limited {
+        let full = rows_by_number(&rows, r["number"].as_u64().unwrap());
+        assert_eq!(r["time_saved_s"], full["time_saved_s"]);
+        assert_eq!(r["regression"], full["regression"]);
+    }
+    let since = ok(&run(
+        &stub,
+        &[
+            "trend",
+            "--project",
+            PROJECT,
+            "--store",
+            store.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "--since",
+            "25d",
+        ],
+    ));
+    let since: Vec<Value> = serde_json::from_str(&since).unwrap();
+    // Builds start an hour apart from 30 days ago: the last 25 days hold builds 120 and on.
+    let cutoff = now_ms() - 25 * 86_400_000;
+    let expected = rows
+        .iter()
+        .filter(|r| r["start_ms"].as_i64().unwrap() >= cutoff)
+        .count();
+    assert_eq!(since.len(), expected);
+    assert!(expected > 0 && expected < N);
+}
+
+fn rows_by_number(rows: &[Value], n: u64) -> &Value {
+    rows.iter().find(|r| r["number"] == n).unwrap()
 }
 
 /// Writes `n` generated logs into `dir`, one per day from October 1st, and returns them.
@@ -399,13 +437,19 @@ fn local_logs_store_charts_and_summary() {
     let md = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
     for section in [
         "## Worst builds",
-        "## Regressions",
+        "## Biggest regressions",
         "## Steps that break the cache most often",
     ] {
         assert!(md.contains(section), "{md}");
     }
     let parquet = read_parquet(&out.path().join("trend.parquet"));
     assert_eq!(parquet.height(), logs.len());
+
+    // A file named twice is one build.
+    let one = logs_dir.path().join("build-0003.log");
+    let mut twice = args.to_vec();
+    twice.push(one.to_str().unwrap());
+    assert_eq!(ok(&bare().args(&twice).output().unwrap()), csv);
 
     // A second run analyzes nothing: the store's files are untouched.
     let before: Vec<_> = files(store.path(), ".parquet")
@@ -430,6 +474,12 @@ fn local_logs_store_charts_and_summary() {
         })
         .collect();
     assert_eq!(before, after);
+
+    // A damaged stored file: that build is analyzed again, the result is the same.
+    let victim = files(&store.path().join("steps"), ".parquet").remove(0);
+    std::fs::write(&victim, b"PAR1 not really").unwrap();
+    assert_eq!(ok(&bare().args(args).output().unwrap()), csv);
+    read_parquet(&victim);
 }
 
 /// A run killed mid-way leaves only whole Parquet files; the next run finishes the job.

@@ -40,6 +40,14 @@ pub fn key(s: &Step) -> (Option<String>, String) {
     )
 }
 
+/// [`key`] as one string: `[stage] instruction text`, or the text alone.
+pub fn label(s: &Step) -> String {
+    match key(s) {
+        (Some(stage), text) => format!("[{stage}] {text}"),
+        (None, text) => text,
+    }
+}
+
 pub fn compare(here: &[Step], baseline: &[Step]) -> Comparison {
     let mut base: HashMap<(Option<String>, String), &Step> = HashMap::new();
     for s in baseline.iter().filter(|s| s.kind == StepKind::Dockerfile) {

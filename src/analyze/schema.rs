@@ -103,6 +103,8 @@ pub mod trend {
     pub const SCENARIO: &str = super::builds::SCENARIO;
     /// Priced from the history: see `analyze::trend::TrendRow::time_saved_s`.
     pub const TIME_SAVED_S: &str = super::builds::TIME_SAVED_S;
+    pub const ROLLING_MEDIAN_HIT_RATIO: &str = "rolling_median_hit_ratio";
+    pub const ROLLING_P90_DURATION_S: &str = "rolling_p90_duration_s";
     pub const REGRESSION: &str = "regression";
     pub const REGRESSION_REASON: &str = "regression_reason";
 }

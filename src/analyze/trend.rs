@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::baseline::key as step_key;
+use super::baseline::{key as step_key, label as step_label};
 use super::frames::steps_from_frame;
 use super::schema::{builds as b, trend as t};
 use crate::model::{Step, StepKind, StepStatus};
@@ -135,11 +135,20 @@ pub struct TrendRow {
     pub docker_build_s: Option<f64>,
     pub cache_bust_step: Option<String>,
     pub cache_bust_cause: Option<String>,
+    /// The bust step as `[stage] instruction text`: the same step across builds.
+    pub cache_bust_key: Option<String>,
     pub scenario: String,
     /// Sum over this build's cached Dockerfile steps of the step's most recent rebuilt duration
     /// in earlier builds (steps matched by stage + instruction text).
     pub time_saved_s: f64,
+    /// Median hit ratio of the previous `window` builds (`None` with too little history).
+    pub rolling_median_hit_ratio: Option<f64>,
+    /// p90 (nearest rank) of the previous `window` builds' durations.
+    pub rolling_p90_duration_s: Option<f64>,
     pub regression: bool,
+    /// How far past its threshold: hit-ratio points below the median, or the fraction above
+    /// the p90, whichever is larger; 0 when not a regression. Ranks regressions.
+    pub regression_size: f64,
     /// Why, in words; `None` when not a regression.
     pub regression_reason: Option<String>,
     /// Each Dockerfile step (FROM excluded) as `[stage] instruction text` with its status, for
@@ -184,42 +193,45 @@ pub fn trend(mut builds: Vec<TrendBuild>, rule: Rule) -> Vec<TrendRow> {
         }
         let mut cells: Vec<(String, StepStatus)> = Vec::new();
         for s in dockerfile().filter(|s| s.is_cacheable_instruction()) {
-            let (stage, text) = step_key(s);
-            let label = match stage {
-                Some(st) => format!("[{st}] {text}"),
-                None => text,
-            };
+            let label = step_label(s);
             if !cells.iter().any(|(l, _)| *l == label) {
                 cells.push((label, s.status));
             }
         }
+        // The bust step by its identity across builds, not its position in this Dockerfile.
+        let cache_bust_key = b.cache_bust_step.as_ref().map(|name| {
+            (b.steps.iter())
+                .find(|s| s.name == *name)
+                .map_or_else(|| name.clone(), step_label)
+        });
         let history = &rows[rows.len().saturating_sub(rule.window)..];
         let ratios: Vec<f64> = history.iter().filter_map(|r| r.hit_ratio).collect();
         let durations: Vec<f64> = history.iter().filter_map(|r| r.duration_s).collect();
+        let enough = |v: &Vec<f64>| v.len() >= rule.min_history;
+        let rolling_median = Some(ratios).filter(enough).map(median);
+        let rolling_p90 = Some(durations).filter(enough).map(|d| percentile(d, 0.9));
+        let duration_s = b.duration_s();
         let mut reasons = Vec::new();
-        if let Some(h) = b.hit_ratio {
-            if ratios.len() >= rule.min_history {
-                let m = median(ratios);
-                if h < m - rule.margin {
-                    reasons.push(format!(
-                        "hit_ratio {:.0}% is below the rolling median {:.0}% by more than {:.0} points",
-                        h * 100.0,
-                        m * 100.0,
-                        rule.margin * 100.0
-                    ));
-                }
+        // How far past its threshold each test is: points of hit ratio, fraction of duration.
+        let mut size: f64 = 0.0;
+        if let (Some(h), Some(m)) = (b.hit_ratio, rolling_median) {
+            if h < m - rule.margin {
+                size = size.max(m - h);
+                reasons.push(format!(
+                    "hit_ratio {:.0}% is below the rolling median {:.0}% by more than {:.0} points",
+                    h * 100.0,
+                    m * 100.0,
+                    rule.margin * 100.0
+                ));
             }
         }
-        let duration_s = b.duration_s();
-        if let Some(d) = duration_s {
-            if durations.len() >= rule.min_history {
-                let p90 = percentile(durations, 0.9);
-                if d > p90 * (1.0 + rule.margin) {
-                    reasons.push(format!(
-                        "duration {d:.0}s is above the rolling p90 {p90:.0}s by more than {:.0}%",
-                        rule.margin * 100.0
-                    ));
-                }
+        if let (Some(d), Some(p90)) = (duration_s, rolling_p90) {
+            if d > p90 * (1.0 + rule.margin) {
+                size = size.max(if p90 > 0.0 { d / p90 - 1.0 } else { 1.0 });
+                reasons.push(format!(
+                    "duration {d:.0}s is above the rolling p90 {p90:.0}s by more than {:.0}%",
+                    rule.margin * 100.0
+                ));
             }
         }
         rows.push(TrendRow {
@@ -236,10 +248,14 @@ pub fn trend(mut builds: Vec<TrendBuild>, rule: Rule) -> Vec<TrendRow> {
             docker_build_s: b.docker_build_s,
             cache_bust_step: b.cache_bust_step,
             cache_bust_cause: b.cache_bust_cause,
+            cache_bust_key,
             scenario: b.scenario,
             // `+ 0.0`: an empty sum is -0.0.
             time_saved_s: (saved * 1000.0).round() / 1000.0 + 0.0,
+            rolling_median_hit_ratio: rolling_median,
+            rolling_p90_duration_s: rolling_p90,
             regression: !reasons.is_empty(),
+            regression_size: size,
             regression_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
             cells,
         });
@@ -266,6 +282,8 @@ pub fn trend_frame(rows: &[TrendRow]) -> PolarsResult<DataFrame> {
         t::CACHE_BUST_CAUSE => text(|r| r.cache_bust_cause.clone()),
         t::SCENARIO => text(|r| Some(r.scenario.clone())),
         t::TIME_SAVED_S => float(|r| Some(r.time_saved_s)),
+        t::ROLLING_MEDIAN_HIT_RATIO => float(|r| r.rolling_median_hit_ratio),
+        t::ROLLING_P90_DURATION_S => float(|r| r.rolling_p90_duration_s),
         t::REGRESSION => rows.iter().map(|r| r.regression).collect::<Vec<_>>(),
         t::REGRESSION_REASON => text(|r| r.regression_reason.clone()),
     )?;
@@ -411,6 +429,22 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains("duration 200s"));
+        // A window shorter than the default history still gives verdicts.
+        let short = Rule {
+            window: 2,
+            min_history: 2,
+            ..Rule::default()
+        };
+        let rows = trend(
+            vec![
+                build(0, 0.9, 100, vec![]),
+                build(1, 0.9, 100, vec![]),
+                build(2, 0.1, 100, vec![]),
+            ],
+            short,
+        );
+        assert!(rows[2].regression);
+        assert!((rows[2].regression_size - 0.8).abs() < 1e-9);
         // Too little history: no verdict.
         let rows = trend(
             vec![build(0, 0.9, 100, vec![]), build(1, 0.1, 900, vec![])],

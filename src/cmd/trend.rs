@@ -6,7 +6,7 @@
 //! that fails is named with its reason and the others go on; exit 2 then says the result is
 //! partial.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -51,7 +51,10 @@ fn now_ms() -> i64 {
 /// `30d`, `12h`, `2w` back from now; or `2026-11-01`; or RFC 3339.
 fn parse_when(s: &str, flag: &str) -> Result<i64> {
     if let Ok(d) = humantime::parse_duration(s) {
-        return Ok(now_ms() - d.as_millis() as i64);
+        return i64::try_from(d.as_millis())
+            .ok()
+            .and_then(|back| now_ms().checked_sub(back))
+            .with_context(|| format!("{flag} {s:?} reaches too far back"));
     }
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(t.timestamp_millis());
@@ -94,14 +97,13 @@ impl Filter {
         after && before && status_ok
     }
 
-    /// Keeps the admitted builds, the most recent `limit` of them.
-    fn apply(&self, mut builds: Vec<TrendBuild>) -> Vec<TrendBuild> {
-        builds.retain(|b| self.admits(b.start_ms, b.status.as_deref()));
+    /// Keeps the admitted rows, the most recent `limit` of them, in their order.
+    fn apply(&self, mut rows: Vec<TrendRow>) -> Vec<TrendRow> {
+        rows.retain(|r| self.admits(r.start_ms, r.status.as_deref()));
         if let Some(n) = self.limit {
-            builds.sort_by_key(|b| std::cmp::Reverse((b.start_ms, b.number)));
-            builds.truncate(n);
+            rows.drain(..rows.len().saturating_sub(n));
         }
-        builds
+        rows
     }
 }
 
@@ -130,7 +132,13 @@ fn date_of(start_ms: Option<i64>) -> String {
 
 /// Analyzes a parsed build and writes it to the store under `key`; returns it as the trend
 /// reads it back (the same frames, so the same values).
-fn store_build(store: &Store, project: &str, key: &str, input: &BuildInput) -> Result<TrendBuild> {
+fn store_build(
+    store: &Store,
+    project: &str,
+    key: &str,
+    input: &BuildInput,
+    previous: Option<&store::Stored>,
+) -> Result<TrendBuild> {
     let summary = summarize(input, None)?;
     let mut row = frames::builds_frame(&summary)?;
     // `project` is the partition column.
@@ -141,6 +149,10 @@ fn store_build(store: &Store, project: &str, key: &str, input: &BuildInput) -> R
     let ids = Column::new(BUILD_ID.into(), vec![id; steps.height()]);
     steps.insert_column(0, ids)?;
     let date = date_of(input.meta.as_ref().and_then(|m| m.start_ms));
+    // Analyzed again under another date: the old copy goes, or readers count the build twice.
+    if let Some(old) = previous.filter(|p| p.date != date) {
+        store.remove(old)?;
+    }
     store.write(project, &date, key, &mut row, &mut steps)?;
     Ok(TrendBuild::from_frames(key, &row, &steps)?)
 }
@@ -160,6 +172,9 @@ struct Collected {
 pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
     if args.jobs == 0 {
         bail!("--jobs must be at least 1");
+    }
+    if !(args.margin.is_finite() && args.margin >= 0.0) {
+        bail!("--margin must be a fraction ≥ 0, e.g. 0.15");
     }
     let store = Store::open(args.store.as_deref())?;
     let filter = Filter::from_args(args)?;
@@ -182,36 +197,24 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
     };
     let Collected {
         keys,
-        mut ready,
-        mut failures,
+        ready,
+        failures,
     } = collected;
     if verbose {
         eprintln!("cachescope: store {}", store.root().display());
     }
-
-    let stored = store.list(&project)?;
-    let mut builds = Vec::new();
-    for key in &keys {
-        if let Some(b) = ready.remove(key) {
-            builds.push(b);
-            continue;
-        }
-        let Some(s) = stored.get(key) else { continue };
-        let read = store::read(&s.builds_file)
-            .and_then(|b| Ok((b, store::read(&s.steps_file)?)))
-            .and_then(|(b, st)| Ok(TrendBuild::from_frames(key, &b, &st)?));
-        match read {
-            Ok(b) => builds.push(b),
-            Err(e) => failures.push((key.clone(), format!("{e:#}"))),
-        }
-    }
-    let builds = filter.apply(builds);
+    // Time saved and the rolling windows see the whole history in hand; the filter then picks
+    // the rows to show.
+    let window = args.window.max(1);
     let rule = Rule {
-        window: args.window.max(1),
+        window,
         margin: args.margin,
-        ..Rule::default()
+        min_history: Rule::default().min_history.min(window),
     };
-    let rows = trend::trend(builds, rule);
+    let wanted: HashSet<&String> = keys.iter().collect();
+    let mut rows = trend::trend(ready.into_values().collect(), rule);
+    rows.retain(|r| wanted.contains(&r.key));
+    let rows = filter.apply(rows);
     let mut frame = trend::trend_frame(&rows)?;
 
     if let Some(dir) = &args.out {
@@ -285,16 +288,14 @@ fn from_codebuild(
         let ids = codebuild::list_build_ids(&aws, project).await?;
         let stored = store.list(project)?;
         let uuid = |id: &str| id.rsplit(':').next().unwrap_or(id).to_string();
-        // Stored builds' times and statuses come from the store, with no request; one whose
-        // file cannot be read is described and fetched again.
+        // Stored builds come from the store, with no request; one whose files cannot be read
+        // is described and fetched again.
         let mut from_store: HashMap<String, TrendBuild> = HashMap::new();
         if !args.refresh {
             for id in &ids {
                 let key = uuid(id);
                 let Some(s) = stored.get(&key) else { continue };
-                let row =
-                    store::read(&s.builds_file).and_then(|r| Ok(TrendBuild::from_row(&key, &r)?));
-                match row {
+                match read_stored(&key, s) {
                     Ok(b) => {
                         from_store.insert(key, b);
                     }
@@ -307,10 +308,14 @@ fn from_codebuild(
             .filter(|id| !from_store.contains_key(&uuid(id)))
             .cloned()
             .collect();
-        let (metas, not_found) = codebuild::batch_get(&aws, &unknown).await?;
+        let described = codebuild::batch_get(&aws, &unknown).await;
         let mut wanted: Vec<Wanted> = Vec::new();
-        for m in metas {
-            if filter.admits(m.start_ms, m.status.as_deref()) {
+        for m in described.found {
+            let running = m.status.as_deref() == Some("IN_PROGRESS");
+            if running && filter.admits(m.start_ms, m.status.as_deref()) {
+                eprintln!("cachescope: note: build {} is still running; skipped", m.id);
+            }
+            if !running && filter.admits(m.start_ms, m.status.as_deref()) {
                 wanted.push(Wanted {
                     key: uuid(&m.id),
                     number: m.number,
@@ -319,10 +324,10 @@ fn from_codebuild(
                 });
             }
         }
-        for (key, b) in from_store {
+        for (key, b) in &from_store {
             if filter.admits(b.start_ms, b.status.as_deref()) {
                 wanted.push(Wanted {
-                    key,
+                    key: key.clone(),
                     number: b.number,
                     start_ms: b.start_ms,
                     fetch: None,
@@ -333,29 +338,21 @@ fn from_codebuild(
         if let Some(n) = filter.limit {
             wanted.truncate(n);
         }
-        let mut failures: Vec<Failure> = not_found
-            .into_iter()
-            .map(|id| (id, "CodeBuild does not know this build".to_string()))
-            .collect();
-        let todo: Vec<BuildMeta> = wanted
-            .iter()
-            .filter_map(|w| w.fetch.clone())
-            .filter(|m| {
-                let running = m.status.as_deref() == Some("IN_PROGRESS");
-                if running {
-                    eprintln!("cachescope: note: build {} is still running; skipped", m.id);
-                }
-                !running
-            })
-            .collect();
+        let mut failures: Vec<Failure> = described.failed;
+        failures.extend(
+            (described.not_found.into_iter())
+                .map(|id| (id, "CodeBuild does not know this build".to_string())),
+        );
+        let todo: Vec<BuildMeta> = wanted.iter().filter_map(|w| w.fetch.clone()).collect();
         let bar = progress(todo.len(), args.quiet);
         let results: Vec<(String, Result<TrendBuild>)> = stream::iter(todo)
             .map(|meta| {
-                let (aws, fetch, bar) = (&aws, &fetch, &bar);
+                let (aws, fetch, bar, stored) = (&aws, &fetch, &bar, &stored);
                 async move {
                     let id = meta.id.clone();
                     let result =
-                        fetch_and_store(aws, meta, fetch, opts.max_line, store, project).await;
+                        fetch_and_store(aws, meta, fetch, opts.max_line, store, project, stored)
+                            .await;
                     bar.inc(1);
                     (id, result)
                 }
@@ -364,7 +361,7 @@ fn from_codebuild(
             .collect()
             .await;
         bar.finish_and_clear();
-        let mut ready = HashMap::new();
+        let mut ready = from_store;
         for (id, r) in results {
             match r {
                 Ok(b) => {
@@ -381,6 +378,13 @@ fn from_codebuild(
     })
 }
 
+/// A stored build, whole (its row and its steps).
+fn read_stored(key: &str, s: &store::Stored) -> Result<TrendBuild> {
+    let row = store::read(&s.builds_file)?;
+    let steps = store::read(&s.steps_file)?;
+    Ok(TrendBuild::from_frames(key, &row, &steps)?)
+}
+
 async fn fetch_and_store(
     aws: &Aws,
     meta: BuildMeta,
@@ -388,6 +392,7 @@ async fn fetch_and_store(
     max_line: Option<usize>,
     store: &Store,
     project: &str,
+    stored: &HashMap<String, store::Stored>,
 ) -> Result<TrendBuild> {
     let build =
         BuildRef::parse(&meta.id).with_context(|| format!("not a build ID: {}", meta.id))?;
@@ -403,7 +408,7 @@ async fn fetch_and_store(
         commands: parsed.commands,
         meta: fetched.meta,
     };
-    store_build(store, project, &build.uuid, &input)
+    store_build(store, project, &build.uuid, &input, stored.get(&build.uuid))
 }
 
 /// Every file named, in directories named, or matching a glob pattern; sorted, once each.
@@ -477,11 +482,12 @@ fn from_files(
     for f in files {
         let key = local_key(&f)?;
         // A stored build whose files cannot be read is analyzed again.
-        let whole = stored.get(&key).filter(|_| !args.refresh).and_then(|s| {
-            let b = store::read(&s.builds_file).ok()?;
-            let steps = store::read(&s.steps_file).ok()?;
-            TrendBuild::from_frames(&key, &b, &steps).ok()
-        });
+        if keys.contains(&key) {
+            continue; // the same file named twice (or an identical copy)
+        }
+        let whole = (stored.get(&key))
+            .filter(|_| !args.refresh)
+            .and_then(|s| read_stored(&key, s).ok());
         match whole {
             Some(b) => {
                 ready.insert(key.clone(), b);
@@ -559,8 +565,5 @@ fn analyze_file(
             .map(|d| d.as_millis() as i64);
     }
     input.meta = Some(meta);
-    if let Some(old) = stored.get(key) {
-        store.remove(old)?;
-    }
-    store_build(store, project, key, &input)
+    store_build(store, project, key, &input, stored.get(key))
 }

@@ -64,7 +64,7 @@ fn overview(rows: &[TrendRow]) -> Vec<(String, String)> {
 pub fn top_busts(rows: &[TrendRow], n: usize) -> Vec<(String, usize)> {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for r in rows {
-        if let Some(s) = &r.cache_bust_step {
+        if let Some(s) = &r.cache_bust_key {
             *counts.entry(s.as_str()).or_default() += 1;
         }
     }
@@ -160,13 +160,14 @@ pub fn markdown(project: &str, rows: &[TrendRow]) -> Vec<u8> {
             md(r.cache_bust_cause.as_deref().unwrap_or("")),
         ));
     }
-    out.push_str("\n## Regressions\n\n");
-    let regressions: Vec<&TrendRow> = rows.iter().filter(|r| r.regression).collect();
+    out.push_str("\n## Biggest regressions\n\n");
+    let mut regressions: Vec<&TrendRow> = rows.iter().filter(|r| r.regression).collect();
+    regressions.sort_by(|a, b| b.regression_size.total_cmp(&a.regression_size));
     if regressions.is_empty() {
         out.push_str("None.\n");
     } else {
         out.push_str("| build | started | hit_ratio | duration | why |\n|---|---|---|---|---|\n");
-        for r in regressions.iter().rev().take(20) {
+        for r in regressions.iter().take(20) {
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
                 md(&name(r)),

@@ -48,8 +48,6 @@ pub async fn lookup(aws: &Aws, build: &BuildRef) -> Result<Lookup> {
     }
 }
 
-/// Milliseconds, rounded: the API sends epoch seconds as a decimal (`1763950000.123`), which
-/// arrives as a binary float a hair below the millisecond it names.
 /// Every build ID of a project. Pages of 100; no `sortOrder` (it fails on projects with more
 /// than 100 builds), so callers order by build number themselves.
 pub async fn list_build_ids(aws: &Aws, project: &str) -> Result<Vec<String>> {
@@ -80,36 +78,54 @@ pub async fn list_build_ids(aws: &Aws, project: &str) -> Result<Vec<String>> {
     }
 }
 
-/// CodeBuild's records of `ids`, 100 per call, and the ids it does not know.
-pub async fn batch_get(aws: &Aws, ids: &[String]) -> Result<(Vec<BuildMeta>, Vec<String>)> {
-    let (mut found, mut missing) = (Vec::new(), Vec::new());
+/// What `BatchGetBuilds` said about a list of builds.
+#[derive(Debug, Default)]
+pub struct Described {
+    pub found: Vec<BuildMeta>,
+    /// IDs CodeBuild does not know.
+    pub not_found: Vec<String>,
+    /// IDs whose call failed, with the reason (one failed call costs its 100 builds only).
+    pub failed: Vec<(String, String)>,
+}
+
+/// CodeBuild's records of `ids`, 100 per call.
+pub async fn batch_get(aws: &Aws, ids: &[String]) -> Described {
+    let mut out = Described::default();
     for chunk in ids.chunks(100) {
         aws.limit.wait().await;
-        let out = aws
+        let sent = aws
             .codebuild
             .batch_get_builds()
             .set_ids(Some(chunk.to_vec()))
             .send()
-            .await
-            .map_err(|e| {
-                explain(
-                    aws,
-                    &e,
-                    "codebuild:BatchGetBuilds",
-                    &format!("{} builds", chunk.len()),
-                )
-            })?;
-        for b in out.builds() {
-            match b.id().and_then(BuildRef::parse) {
-                Some(r) => found.push(meta(b, &r)),
-                None => missing.push(b.id().unwrap_or("?").to_string()),
+            .await;
+        let answer = match sent {
+            Ok(a) => a,
+            Err(e) => {
+                let what = format!("{} builds", chunk.len());
+                let why = format!("{:#}", explain(aws, &e, "codebuild:BatchGetBuilds", &what));
+                out.failed
+                    .extend(chunk.iter().map(|id| (id.clone(), why.clone())));
+                continue;
+            }
+        };
+        for b in answer.builds() {
+            let id = b.id().unwrap_or("?");
+            match BuildRef::parse(id) {
+                Some(r) => out.found.push(meta(b, &r)),
+                None => out
+                    .failed
+                    .push((id.to_string(), "not a CodeBuild build ID".to_string())),
             }
         }
-        missing.extend(out.builds_not_found().iter().cloned());
+        out.not_found
+            .extend(answer.builds_not_found().iter().cloned());
     }
-    Ok((found, missing))
+    out
 }
 
+/// Milliseconds, rounded: the API sends epoch seconds as a decimal (`1763950000.123`), which
+/// arrives as a binary float a hair below the millisecond it names.
 fn ms(t: Option<&DateTime>) -> Option<i64> {
     let t = t?;
     let ms = t.secs().checked_mul(1000)?;
