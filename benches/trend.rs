@@ -75,6 +75,53 @@ fn main() {
         trend2.push(trend_run("2", store.path()));
     }
     let p = median(parse);
+
+    // Where a cold run's time goes, per stage, in this process (--jobs 1).
+    let store = cachescope::store::Store::open(Some(&dir.path().join("breakdown"))).unwrap();
+    let mut stage = [Duration::ZERO; 4];
+    for i in 0..n {
+        let t = Instant::now();
+        let bytes = std::fs::read(dir.path().join(format!("build-{i:04}.log"))).unwrap();
+        let parsed = parse_bytes(&bytes);
+        stage[0] += t.elapsed();
+        let t = Instant::now();
+        let input = cachescope::analyze::BuildInput {
+            source: format!("build-{i:04}.log"),
+            steps: parsed.steps,
+            phases: parsed.phases,
+            commands: parsed.commands,
+            meta: None,
+        };
+        let summary = cachescope::analyze::summarize(&input, None).unwrap();
+        stage[1] += t.elapsed();
+        let t = Instant::now();
+        let mut row = cachescope::analyze::frames::builds_frame(&summary).unwrap();
+        let mut steps = cachescope::analyze::frames::steps_frame(&input.steps).unwrap();
+        stage[2] += t.elapsed();
+        let t = Instant::now();
+        store
+            .write(
+                "bench",
+                "2026-11-24",
+                &format!("b{i}"),
+                &mut row,
+                &mut steps,
+            )
+            .unwrap();
+        stage[3] += t.elapsed();
+    }
+    let names = [
+        "read + parse",
+        "summarize",
+        "frames",
+        "store write (2 Parquet files)",
+    ];
+    for (name, d) in names.iter().zip(stage) {
+        println!(
+            "  {name}: {:.2} ms per build",
+            d.as_secs_f64() * 1000.0 / n as f64
+        );
+    }
     for (label, v) in [
         ("trend --jobs 1", trend1),
         ("trend --jobs 2", trend2),

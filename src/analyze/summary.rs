@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use super::baseline::Comparison;
 use super::diagnose::{self, Bust, Finding, Health, Scenario};
-use super::frames::steps_frame;
-use super::schema::steps as s;
-use crate::model::{span_s, BuildMeta, CommandEvent, Phase, PhaseEvent, Step, StepStatus};
+use crate::model::{
+    span_s, BuildMeta, CommandEvent, Phase, PhaseEvent, Step, StepKind, StepStatus,
+};
 
 /// What the parser read from one build's log.
 #[derive(Debug, Clone, Default)]
@@ -83,7 +83,7 @@ fn ratio(num: u32, den: u32) -> Option<f64> {
     (den > 0).then(|| f64::from(num) / f64::from(den))
 }
 
-/// Counts by status and the ratio numerators, as one polars query over the steps frame.
+/// Counts by status and the ratio numerators.
 struct Counts {
     all: StatusCounts,
     dockerfile: u32,
@@ -92,65 +92,38 @@ struct Counts {
     rebuilt_s: f64,
 }
 
-fn count(steps: &[Step]) -> PolarsResult<Counts> {
-    let df = steps_frame(steps)?;
-    let status = || col(s::STATUS);
-    let is = |v: &str| status().eq(lit(v.to_string()));
-    let cacheable = || {
-        col(s::KIND)
-            .eq(lit("dockerfile"))
-            .and(col(s::INSTRUCTION).fill_null(lit("")).neq(lit("FROM")))
+/// One pass over the steps. (A polars query here cost more than parsing the log: building a
+/// frame and planning a query for a few dozen rows, once per build, dominates a trend run.)
+fn count(steps: &[Step]) -> Counts {
+    let mut c = Counts {
+        all: StatusCounts::default(),
+        dockerfile: 0,
+        dockerfile_cached: 0,
+        dockerfile_ran: 0,
+        rebuilt_s: 0.0,
     };
-    let dockerfile = || col(s::KIND).eq(lit("dockerfile"));
-    let out = df
-        .lazy()
-        .select([
-            is("cached").sum().alias("cached"),
-            is("rebuilt").sum().alias("rebuilt"),
-            is("error").sum().alias("error"),
-            is("canceled").sum().alias("canceled"),
-            is("unfinished").sum().alias("unfinished"),
-            cacheable().sum().alias("dockerfile"),
-            cacheable()
-                .and(is("cached"))
-                .sum()
-                .alias("dockerfile_cached"),
-            cacheable()
-                .and(is("rebuilt").or(is("error")))
-                .sum()
-                .alias("dockerfile_ran"),
-            col(s::DURATION_S)
-                .filter(dockerfile().and(is("rebuilt")))
-                .sum()
-                .alias("rebuilt_s"),
-        ])
-        .collect()?;
-    let n = |name: &str| -> PolarsResult<u32> {
-        Ok(out
-            .column(name)?
-            .cast(&DataType::UInt32)?
-            .u32()?
-            .get(0)
-            .unwrap_or(0))
-    };
-    Ok(Counts {
-        all: StatusCounts {
-            cached: n("cached")?,
-            rebuilt: n("rebuilt")?,
-            error: n("error")?,
-            canceled: n("canceled")?,
-            unfinished: n("unfinished")?,
-        },
-        dockerfile: n("dockerfile")?,
-        dockerfile_cached: n("dockerfile_cached")?,
-        dockerfile_ran: n("dockerfile_ran")?,
-        rebuilt_s: out
-            .column("rebuilt_s")?
-            .cast(&DataType::Float64)?
-            .f64()?
-            .get(0)
-            .unwrap_or(0.0),
-    })
+    for s in steps {
+        let n = match s.status {
+            StepStatus::Cached => &mut c.all.cached,
+            StepStatus::Rebuilt => &mut c.all.rebuilt,
+            StepStatus::Error => &mut c.all.error,
+            StepStatus::Canceled => &mut c.all.canceled,
+            StepStatus::Unfinished => &mut c.all.unfinished,
+        };
+        *n += 1;
+        if s.kind == StepKind::Dockerfile && s.status == StepStatus::Rebuilt {
+            c.rebuilt_s += s.duration_s.unwrap_or(0.0);
+        }
+        if s.is_cacheable_instruction() {
+            c.dockerfile += 1;
+            match s.status {
+                StepStatus::Cached => c.dockerfile_cached += 1,
+                StepStatus::Rebuilt | StepStatus::Error => c.dockerfile_ran += 1,
+                StepStatus::Canceled | StepStatus::Unfinished => {}
+            }
+        }
+    }
+    c
 }
 
 /// Pairs `Entering phase X` with `Phase complete: X State: Y`, in order.
@@ -280,7 +253,7 @@ fn runs(input: &BuildInput) -> Vec<RunSummary> {
 
 /// Everything about one build. `baseline`: the steps of a previous build to compare with.
 pub fn summarize(input: &BuildInput, baseline: Option<&[Step]>) -> PolarsResult<Summary> {
-    let c = count(&input.steps)?;
+    let c = count(&input.steps);
     let finished = c.all.cached + c.all.rebuilt + c.all.error + c.all.canceled;
     let runs = runs(input);
     let docker_build_s = runs
