@@ -78,6 +78,7 @@ fn main() {
 
     // Where a cold run's time goes, per stage, in this process (--jobs 1).
     let store = cachescope::store::Store::open(Some(&dir.path().join("breakdown"))).unwrap();
+    let mut writer = store.writer("bench");
     let mut stage = [Duration::ZERO; 4];
     for i in 0..n {
         let t = Instant::now();
@@ -95,26 +96,23 @@ fn main() {
         let summary = cachescope::analyze::summarize(&input, None).unwrap();
         stage[1] += t.elapsed();
         let t = Instant::now();
-        let mut row = cachescope::analyze::frames::builds_frame(&summary).unwrap();
-        let mut steps = cachescope::analyze::frames::steps_frame(&input.steps).unwrap();
+        let row = cachescope::analyze::frames::builds_frame(&summary).unwrap();
+        let steps = cachescope::analyze::frames::steps_frame(&input.steps).unwrap();
         stage[2] += t.elapsed();
         let t = Instant::now();
-        store
-            .write(
-                "bench",
-                "2026-11-24",
-                &format!("b{i}"),
-                &mut row,
-                &mut steps,
-            )
+        writer
+            .add("2026-11-24", &format!("b{i}"), &row, &steps)
             .unwrap();
         stage[3] += t.elapsed();
     }
+    let t = Instant::now();
+    writer.flush().unwrap();
+    stage[3] += t.elapsed();
     let names = [
         "read + parse",
         "summarize",
         "frames",
-        "store write (2 Parquet files)",
+        "store (parts of up to 256 builds)",
     ];
     for (name, d) in names.iter().zip(stage) {
         println!(

@@ -4,23 +4,35 @@
 //! Layout (hive-partitioned, so DuckDB, Athena or Spark read each folder as one table):
 //!
 //! ```text
-//! <root>/builds/project=<project>/date=<YYYY-MM-DD>/<key>.parquet   one row: the builds frame
-//! <root>/steps/project=<project>/date=<YYYY-MM-DD>/<key>.parquet    the build's steps frame
+//! <root>/builds/project=<project>/date=<YYYY-MM-DD>/part-<run>-<n>.parquet   a row per build
+//! <root>/steps/project=<project>/date=<YYYY-MM-DD>/part-<run>-<n>.parquet    their steps
 //! ```
 //!
-//! `project` and `date` live in the path only (a column of the same name in the file would
-//! clash with the partition column). A build is stored when its `builds` file exists: the steps
-//! file is written first, each through a temporary file renamed into place, so a killed run
-//! leaves whole files or none (temporary names do not end in `.parquet`, so readers skip them).
+//! Both tables carry `key` (the build's store key) and `build_id` to join on; `project` and
+//! `date` live in the path only (a column of the same name in the file would clash with the
+//! partition column). Builds are written in parts of many builds — one small file per build
+//! cost more than analyzing it — flushed every [`FLUSH_BUILDS`] builds or [`FLUSH_EVERY`], and
+//! at the end of a run. A part is written steps first, each file through a temporary name
+//! renamed into place, so a killed run leaves whole files and loses at most its unflushed builds
+//! (temporary names do not end in `.parquet`, so readers skip them). A build is stored when a
+//! builds part holds its key; where two parts hold one key, the newer part wins.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use polars::prelude::*;
 use polars_io::prelude::{ParquetCompression, ParquetReader, ParquetWriter, SerReader};
+
+/// The column both tables key builds by.
+pub const KEY: &str = "key";
+/// Builds per part, at most.
+pub const FLUSH_BUILDS: usize = 256;
+/// A part is flushed at least this often while builds come in (long fetches lose little).
+pub const FLUSH_EVERY: Duration = Duration::from_secs(10);
 
 /// Where stored builds live.
 #[derive(Debug, Clone)]
@@ -28,13 +40,28 @@ pub struct Store {
     root: PathBuf,
 }
 
-/// One stored build's files.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stored {
-    pub key: String,
+/// One stored build: its one-row builds frame and its steps frame (both with `key`).
+#[derive(Debug, Clone)]
+pub struct StoredBuild {
     pub date: String,
-    pub builds_file: PathBuf,
-    pub steps_file: PathBuf,
+    pub row: DataFrame,
+    pub steps: DataFrame,
+}
+
+/// Every build stored for a project.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub builds: HashMap<String, StoredBuild>,
+    /// Parts that could not be read (and were removed, so their builds are analyzed again).
+    pub damaged: Vec<String>,
+}
+
+/// A builds part and its steps part.
+#[derive(Debug, Clone)]
+struct Part {
+    date: String,
+    builds: PathBuf,
+    steps: PathBuf,
 }
 
 impl Store {
@@ -60,20 +87,18 @@ impl Store {
             .join(format!("date={date}"))
     }
 
-    /// Every build stored for `project`, by key.
-    pub fn list(&self, project: &str) -> Result<HashMap<String, Stored>> {
-        let mut out = HashMap::new();
+    /// The project's parts, oldest first (part names sort by run, then number).
+    fn parts(&self, project: &str) -> Result<Vec<Part>> {
+        let mut parts = Vec::new();
         let base = self.root.join("builds").join(format!("project={project}"));
         let dates = match fs::read_dir(&base) {
             Ok(d) => d,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(parts),
             Err(e) => return Err(e).with_context(|| format!("reading {}", base.display())),
         };
         for date_dir in dates {
             let date_dir = date_dir?.path();
-            let Some(date) = date_dir
-                .file_name()
-                .and_then(|n| n.to_str())
+            let Some(date) = (date_dir.file_name().and_then(|n| n.to_str()))
                 .and_then(|n| n.strip_prefix("date="))
                 .map(str::to_string)
             else {
@@ -81,54 +106,175 @@ impl Store {
             };
             for file in fs::read_dir(&date_dir)? {
                 let path = file?.path();
-                if path.extension().and_then(|e| e.to_str()) != Some("parquet") {
+                let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                if !name.ends_with(".parquet") {
                     remove_if_stale_partial(&path);
                     continue;
                 }
-                let Some(key) = path.file_stem().and_then(|s| s.to_str()) else {
-                    continue;
-                };
-                let steps_file = self
-                    .dir("steps", project, &date)
-                    .join(format!("{key}.parquet"));
-                out.insert(
-                    key.to_string(),
-                    Stored {
-                        key: key.to_string(),
-                        date: date.clone(),
-                        builds_file: path.clone(),
-                        steps_file,
-                    },
-                );
+                let steps = self.dir("steps", project, &date).join(name);
+                parts.push(Part {
+                    date: date.clone(),
+                    builds: path.clone(),
+                    steps,
+                });
             }
         }
-        Ok(out)
+        parts.sort_by(|a, b| a.builds.file_name().cmp(&b.builds.file_name()));
+        Ok(parts)
     }
 
-    /// Stores one build: its steps, then its summary row (which marks it stored).
-    pub fn write(
-        &self,
-        project: &str,
-        date: &str,
-        key: &str,
-        build_row: &mut DataFrame,
-        steps: &mut DataFrame,
-    ) -> Result<()> {
-        let name = format!("{key}.parquet");
-        write_atomic(&self.dir("steps", project, date).join(&name), steps)?;
-        write_atomic(&self.dir("builds", project, date).join(&name), build_row)
+    /// Every build stored for `project`. A part that cannot be read is removed and reported:
+    /// its builds are then simply not stored, and analyzed again.
+    pub fn load(&self, project: &str) -> Result<Loaded> {
+        let mut loaded = Loaded::default();
+        for part in self.parts(project)? {
+            let builds = match read(&part.builds).and_then(|b| Ok((b, read(&part.steps)?))) {
+                Ok((b, s)) => split(&part, &b, &s),
+                Err(e) => Err(e),
+            };
+            match builds {
+                Ok(list) => loaded.builds.extend(list),
+                Err(e) => {
+                    loaded.damaged.push(format!("{e:#}"));
+                    remove(&part.steps)?;
+                    remove(&part.builds)?;
+                }
+            }
+        }
+        Ok(loaded)
     }
 
-    /// Removes a stored build (before it is stored again under another date).
-    pub fn remove(&self, stored: &Stored) -> Result<()> {
-        for f in [&stored.builds_file, &stored.steps_file] {
-            match fs::remove_file(f) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e).with_context(|| format!("removing {}", f.display())),
+    /// Removes `keys` from the project's parts (before they are analyzed again).
+    pub fn forget(&self, project: &str, keys: &HashSet<String>) -> Result<()> {
+        for part in self.parts(project)? {
+            for path in [&part.steps, &part.builds] {
+                let Ok(mut df) = read(path) else { continue };
+                let key = df.column(KEY)?.str()?.clone();
+                let keep: BooleanChunked = (0..key.len())
+                    .map(|i| Some(key.get(i).is_none_or(|k| !keys.contains(k))))
+                    .collect();
+                if keep.all() {
+                    continue;
+                }
+                df = df.filter(&keep)?;
+                if df.height() == 0 {
+                    remove(path)?;
+                } else {
+                    write_atomic(path, &mut df)?;
+                }
             }
         }
         Ok(())
+    }
+
+    /// Collects builds into parts for `project`.
+    pub fn writer(&self, project: &str) -> Writer<'_> {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        Writer {
+            store: self,
+            project: project.to_string(),
+            run: format!("{ms:012x}-{:05x}", std::process::id() & 0xf_ffff),
+            seq: 0,
+            pending: BTreeMap::new(),
+            count: 0,
+            last_flush: Instant::now(),
+        }
+    }
+}
+
+/// A part's rows, one build each, with the consecutive steps rows of the same key.
+fn split(part: &Part, builds: &DataFrame, steps: &DataFrame) -> Result<Vec<(String, StoredBuild)>> {
+    let keys = builds.column(KEY)?.str()?.clone();
+    let step_keys = steps.column(KEY)?.str()?.clone();
+    // Steps are written build by build: find each key's run of rows.
+    let mut runs: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut i = 0;
+    while i < step_keys.len() {
+        let k = step_keys.get(i).unwrap_or("");
+        let start = i;
+        while i < step_keys.len() && step_keys.get(i) == Some(k) {
+            i += 1;
+        }
+        runs.insert(k, (start, i - start));
+    }
+    let mut out = Vec::with_capacity(keys.len());
+    for i in 0..keys.len() {
+        let Some(k) = keys.get(i) else { continue };
+        let (start, len) = runs.get(k).copied().unwrap_or((0, 0));
+        out.push((
+            k.to_string(),
+            StoredBuild {
+                date: part.date.clone(),
+                row: builds.slice(i as i64, 1),
+                steps: steps.slice(start as i64, len),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Writes builds in parts: see the module docs.
+pub struct Writer<'a> {
+    store: &'a Store,
+    project: String,
+    run: String,
+    seq: u32,
+    pending: BTreeMap<String, (DataFrame, DataFrame)>,
+    count: usize,
+    last_flush: Instant,
+}
+
+impl Writer<'_> {
+    /// Adds one build (its builds-frame row and steps frame, without `key`).
+    pub fn add(&mut self, date: &str, key: &str, row: &DataFrame, steps: &DataFrame) -> Result<()> {
+        let with_key = |df: &DataFrame| -> PolarsResult<DataFrame> {
+            let mut df = df.clone();
+            df.insert_column(0, Column::new(KEY.into(), vec![key; df.height()]))?;
+            Ok(df)
+        };
+        let (row, steps) = (with_key(row)?, with_key(steps)?);
+        match self.pending.get_mut(date) {
+            Some((rows, all_steps)) => {
+                rows.vstack_mut(&row)?;
+                all_steps.vstack_mut(&steps)?;
+            }
+            None => {
+                self.pending.insert(date.to_string(), (row, steps));
+            }
+        }
+        self.count += 1;
+        if self.count >= FLUSH_BUILDS || self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes what has been added since the last flush.
+    pub fn flush(&mut self) -> Result<()> {
+        for (date, (mut rows, mut steps)) in std::mem::take(&mut self.pending) {
+            self.seq += 1;
+            let name = format!("part-{}-{:05}.parquet", self.run, self.seq);
+            rows.rechunk_mut();
+            steps.rechunk_mut();
+            let dir = |table| self.store.dir(table, &self.project, &date).join(&name);
+            write_atomic(&dir("steps"), &mut steps)?;
+            write_atomic(&dir("builds"), &mut rows)?;
+        }
+        self.count = 0;
+        self.last_flush = Instant::now();
+        Ok(())
+    }
+}
+
+fn remove(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("removing {}", path.display())),
     }
 }
 
@@ -148,10 +294,8 @@ fn write_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
     let dir = path.parent().expect("store paths have a parent");
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut bytes = Vec::new();
-    // Uncompressed: the files are a row or a few dozen, and setting up a codec per column cost
-    // more than the build's whole analysis.
     ParquetWriter::new(&mut bytes)
-        .with_compression(ParquetCompression::Uncompressed)
+        .with_compression(ParquetCompression::Zstd(None))
         .finish(frame)
         .map_err(|e| anyhow::anyhow!("encoding {}: {e}", path.display()))?;
     let mut tmp = tempfile::Builder::new()
@@ -161,8 +305,8 @@ fn write_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
         .with_context(|| format!("writing in {}", dir.display()))?;
     tmp.write_all(&bytes)?;
     // No fsync: the rename is atomic for a killed run, which is what the store promises (a
-    // power cut may lose or empty the latest files; `trend` analyzes unreadable ones again).
-    // Two fsyncs per build cost more than the whole analysis.
+    // power cut may lose or empty the latest parts; `load` removes unreadable ones, and their
+    // builds are analyzed again).
     tmp.persist(path)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
@@ -171,10 +315,7 @@ fn write_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
 /// Reads one Parquet file of the store.
 pub fn read(path: &Path) -> Result<DataFrame> {
     let file = fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    ParquetReader::new(file).finish().map_err(|e| {
-        anyhow::anyhow!(
-            "reading {}: {e} (a damaged store file: delete it, or run with --refresh)",
-            path.display()
-        )
-    })
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
 }

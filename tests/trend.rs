@@ -95,6 +95,21 @@ fn read_parquet(path: &Path) -> DataFrame {
         .unwrap()
 }
 
+/// Every Parquet file under `dir`, as one frame.
+fn table(dir: &Path) -> DataFrame {
+    let mut all: Option<DataFrame> = None;
+    for p in files(dir, ".parquet") {
+        let df = read_parquet(&p);
+        match &mut all {
+            Some(a) => {
+                a.vstack_mut(&df).unwrap();
+            }
+            None => all = Some(df),
+        }
+    }
+    all.unwrap_or_default()
+}
+
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -204,30 +219,20 @@ fn two_hundred_codebuild_builds() {
     assert_eq!(stub.count("CodeBuild_20161006.ListBuildsForProject"), 3);
     assert_eq!(stub.count("CodeBuild_20161006.BatchGetBuilds"), 3);
 
-    // The store read back equals the frame.
-    let stored = files(&store.path().join("builds"), ".parquet");
-    assert_eq!(stored.len(), N);
-    assert!(stored[0]
+    // The store read back equals the frame: one row per build, hive-partitioned.
+    let parts = files(&store.path().join("builds"), ".parquet");
+    assert!(parts[0]
         .to_string_lossy()
         .contains(&format!("project={PROJECT}/date=")));
+    let stored = table(&store.path().join("builds"));
+    assert_eq!(stored.height(), N);
     let frame = read_parquet(&out.path().join("trend.parquet"));
     assert_eq!(frame.height(), N);
-    for path in &stored {
-        let row = read_parquet(path);
-        let id = row
-            .column("build_id")
-            .unwrap()
-            .str()
-            .unwrap()
-            .get(0)
-            .unwrap()
-            .to_string();
-        let mask = frame
-            .column("build_id")
-            .unwrap()
-            .str()
-            .unwrap()
-            .equal(id.as_str());
+    let stored_ids = stored.column("build_id").unwrap().str().unwrap().clone();
+    for i in 0..N {
+        let id = stored_ids.get(i).unwrap();
+        let row = stored.slice(i as i64, 1);
+        let mask = frame.column("build_id").unwrap().str().unwrap().equal(id);
         let trend_row = frame.filter(&mask).unwrap();
         for col in [
             "hit_ratio",
@@ -244,20 +249,16 @@ fn two_hundred_codebuild_builds() {
         }
     }
 
-    // The steps table joins the builds table on build_id.
-    let steps = files(&store.path().join("steps"), ".parquet");
-    assert_eq!(steps.len(), N);
-    let first = read_parquet(&steps[0]);
-    let id = first
-        .column("build_id")
-        .unwrap()
-        .str()
-        .unwrap()
-        .get(0)
-        .unwrap()
-        .to_string();
-    let n = usize::from_str_radix(&id[id.len() - 12..], 16).unwrap();
-    assert_eq!(first.height(), parse_bytes(logs[n].as_bytes()).steps.len());
+    // The steps table joins the builds table on build_id: every build's steps, once.
+    let steps = table(&store.path().join("steps"));
+    let step_ids = steps.column("build_id").unwrap().str().unwrap().clone();
+    for (n, log) in logs.iter().enumerate().step_by(37) {
+        let id = format!("{PROJECT}:{}", uuid(n));
+        let count = (0..step_ids.len())
+            .filter(|&i| step_ids.get(i) == Some(id.as_str()))
+            .count();
+        assert_eq!(count, parse_bytes(log.as_bytes()).steps.len(), "{id}");
+    }
 
     // Second run: everything is in the store; no log is fetched, and only the running build
     // is described again.
@@ -461,7 +462,7 @@ fn local_logs_store_charts_and_summary() {
             )
         })
         .collect();
-    assert_eq!(before.len(), 2 * logs.len());
+    assert!(!before.is_empty());
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(ok(&bare().args(args).output().unwrap()), csv);
     let after: Vec<_> = files(store.path(), ".parquet")
@@ -475,11 +476,28 @@ fn local_logs_store_charts_and_summary() {
         .collect();
     assert_eq!(before, after);
 
-    // A damaged stored file: that build is analyzed again, the result is the same.
+    // A damaged stored part: its builds are analyzed again, the result is the same, and the
+    // store holds every build once.
     let victim = files(&store.path().join("steps"), ".parquet").remove(0);
     std::fs::write(&victim, b"PAR1 not really").unwrap();
-    assert_eq!(ok(&bare().args(args).output().unwrap()), csv);
-    read_parquet(&victim);
+    let again = bare().args(args).output().unwrap();
+    assert_eq!(ok(&again), csv);
+    assert!(
+        stderr(&again).contains("analyzed again"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(table(&store.path().join("builds")).height(), logs.len());
+
+    // --refresh analyzes everything again and still stores each build once.
+    let mut refresh = args.to_vec();
+    refresh.push("--refresh");
+    assert_eq!(ok(&bare().args(&refresh).output().unwrap()), csv);
+    assert_eq!(table(&store.path().join("builds")).height(), logs.len());
+    assert_eq!(
+        table(&store.path().join("steps")).height(),
+        table(&store.path().join("builds")).height() * (STEPS + 2)
+    );
 }
 
 /// A run killed mid-way leaves only whole Parquet files; the next run finishes the job.
@@ -504,26 +522,26 @@ fn a_killed_run_leaves_a_readable_store() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while files(&store.path().join("builds"), ".parquet").len() < 5 && Instant::now() < deadline {
+    while files(&store.path().join("builds"), ".parquet").is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let stored = files(store.path(), ".parquet");
-    assert!(
-        !stored.is_empty() && stored.len() < 2 * logs.len(),
-        "killed mid-way: {}",
-        stored.len()
-    );
-    for p in &stored {
-        read_parquet(p); // every file is whole
+    for p in files(store.path(), ".parquet") {
+        read_parquet(&p); // every file is whole
     }
+    let kept = table(&store.path().join("builds")).height();
+    assert!(
+        kept > 0 && kept < logs.len(),
+        "killed mid-way: {kept} builds stored"
+    );
     let csv = ok(&bare()
         .args(args)
         .args(["--format", "csv"])
         .output()
         .unwrap());
     assert_eq!(csv.lines().count(), 1 + logs.len());
+    assert_eq!(table(&store.path().join("builds")).height(), logs.len());
 }
 
 /// A local file without a docker build is named, the others are analyzed, exit 2.

@@ -32,7 +32,7 @@ use crate::parse::Parsed;
 use crate::report::trend as render;
 use crate::source::aws::{self, codebuild, Aws, BuildRef};
 use crate::source::{read_local, LocalInput};
-use crate::store::{self, Store};
+use crate::store::{Store, Writer};
 
 /// Which builds the user asked for.
 struct Filter {
@@ -130,31 +130,48 @@ fn date_of(start_ms: Option<i64>) -> String {
         .map_or_else(|| "unknown".into(), |t| t.format("%Y-%m-%d").to_string())
 }
 
-/// Analyzes a parsed build and writes it to the store under `key`; returns it as the trend
-/// reads it back (the same frames, so the same values).
-fn store_build(
-    store: &Store,
-    project: &str,
-    key: &str,
-    input: &BuildInput,
-    previous: Option<&store::Stored>,
-) -> Result<TrendBuild> {
+/// Analyzes a parsed build and adds it to the store's writer under `key`; returns it as the
+/// trend reads it back (the same frames, so the same values).
+fn store_build(writer: &Mutex<Writer>, key: &str, input: &BuildInput) -> Result<TrendBuild> {
     let summary = summarize(input, None)?;
     let mut row = frames::builds_frame(&summary)?;
     // `project` is the partition column.
     let _ = row.drop_in_place(crate::analyze::schema::builds::PROJECT)?;
     let mut steps = frames::steps_frame(&input.steps)?;
-    // The steps table joins the builds table on build_id.
+    // The steps table joins the builds table on build_id (and key).
     let id = input.meta.as_ref().map_or(key, |m| m.id.as_str());
     let ids = Column::new(BUILD_ID.into(), vec![id; steps.height()]);
     steps.insert_column(0, ids)?;
     let date = date_of(input.meta.as_ref().and_then(|m| m.start_ms));
-    // Analyzed again under another date: the old copy goes, or readers count the build twice.
-    if let Some(old) = previous.filter(|p| p.date != date) {
-        store.remove(old)?;
+    let build = TrendBuild::from_frames(key, &row, &steps)?;
+    (writer.lock().unwrap_or_else(|p| p.into_inner())).add(&date, key, &row, &steps)?;
+    Ok(build)
+}
+
+/// The project's stored builds, after forgetting `refresh` (the builds to analyze again).
+/// Unreadable parts are reported; their builds are analyzed again.
+fn load_stored(
+    store: &Store,
+    project: &str,
+    refresh: Option<&HashSet<String>>,
+) -> Result<HashMap<String, TrendBuild>> {
+    if let Some(keys) = refresh {
+        store.forget(project, keys)?;
     }
-    store.write(project, &date, key, &mut row, &mut steps)?;
-    Ok(TrendBuild::from_frames(key, &row, &steps)?)
+    let loaded = store.load(project)?;
+    for d in &loaded.damaged {
+        eprintln!("cachescope: warning: {d}; removed, its builds are analyzed again");
+    }
+    let mut out = HashMap::new();
+    for (key, b) in loaded.builds {
+        match TrendBuild::from_frames(&key, &b.row, &b.steps) {
+            Ok(t) => {
+                out.insert(key, t);
+            }
+            Err(e) => eprintln!("cachescope: warning: stored build {key}: {e}; analyzing it again"),
+        }
+    }
+    Ok(out)
 }
 
 /// A failed build: its ID (or file) and why.
@@ -286,23 +303,11 @@ fn from_codebuild(
     aws::runtime()?.block_on(async {
         let aws = Aws::connect(&fetch.settings, None).await?;
         let ids = codebuild::list_build_ids(&aws, project).await?;
-        let stored = store.list(project)?;
         let uuid = |id: &str| id.rsplit(':').next().unwrap_or(id).to_string();
-        // Stored builds come from the store, with no request; one whose files cannot be read
-        // is described and fetched again.
-        let mut from_store: HashMap<String, TrendBuild> = HashMap::new();
-        if !args.refresh {
-            for id in &ids {
-                let key = uuid(id);
-                let Some(s) = stored.get(&key) else { continue };
-                match read_stored(&key, s) {
-                    Ok(b) => {
-                        from_store.insert(key, b);
-                    }
-                    Err(e) => eprintln!("cachescope: warning: {e:#}; fetching {id} again"),
-                }
-            }
-        }
+        // Stored builds come from the store, with no request.
+        let listed: HashSet<String> = ids.iter().map(|id| uuid(id)).collect();
+        let mut from_store = load_stored(store, project, args.refresh.then_some(&listed))?;
+        from_store.retain(|k, _| listed.contains(k));
         let unknown: Vec<String> = ids
             .iter()
             .filter(|id| !from_store.contains_key(&uuid(id)))
@@ -345,14 +350,13 @@ fn from_codebuild(
         );
         let todo: Vec<BuildMeta> = wanted.iter().filter_map(|w| w.fetch.clone()).collect();
         let bar = progress(todo.len(), args.quiet);
+        let writer = Mutex::new(store.writer(project));
         let results: Vec<(String, Result<TrendBuild>)> = stream::iter(todo)
             .map(|meta| {
-                let (aws, fetch, bar, stored) = (&aws, &fetch, &bar, &stored);
+                let (aws, fetch, bar, writer) = (&aws, &fetch, &bar, &writer);
                 async move {
                     let id = meta.id.clone();
-                    let result =
-                        fetch_and_store(aws, meta, fetch, opts.max_line, store, project, stored)
-                            .await;
+                    let result = fetch_and_store(aws, meta, fetch, opts.max_line, writer).await;
                     bar.inc(1);
                     (id, result)
                 }
@@ -361,6 +365,7 @@ fn from_codebuild(
             .collect()
             .await;
         bar.finish_and_clear();
+        (writer.into_inner().unwrap_or_else(|p| p.into_inner())).flush()?;
         let mut ready = from_store;
         for (id, r) in results {
             match r {
@@ -378,21 +383,12 @@ fn from_codebuild(
     })
 }
 
-/// A stored build, whole (its row and its steps).
-fn read_stored(key: &str, s: &store::Stored) -> Result<TrendBuild> {
-    let row = store::read(&s.builds_file)?;
-    let steps = store::read(&s.steps_file)?;
-    Ok(TrendBuild::from_frames(key, &row, &steps)?)
-}
-
 async fn fetch_and_store(
     aws: &Aws,
     meta: BuildMeta,
     fetch: &aws::FetchOptions,
     max_line: Option<usize>,
-    store: &Store,
-    project: &str,
-    stored: &HashMap<String, store::Stored>,
+    writer: &Mutex<Writer<'_>>,
 ) -> Result<TrendBuild> {
     let build =
         BuildRef::parse(&meta.id).with_context(|| format!("not a build ID: {}", meta.id))?;
@@ -408,7 +404,7 @@ async fn fetch_and_store(
         commands: parsed.commands,
         meta: fetched.meta,
     };
-    store_build(store, project, &build.uuid, &input, stored.get(&build.uuid))
+    store_build(writer, &build.uuid, &input)
 }
 
 /// Every file named, in directories named, or matching a glob pattern; sorted, once each.
@@ -474,33 +470,33 @@ fn from_files(
     store: &Store,
     project: &str,
 ) -> Result<Collected> {
-    let files = expand(&args.inputs)?;
-    let stored = store.list(project)?;
+    let mut files = Vec::new();
     let mut keys = Vec::new();
+    for f in expand(&args.inputs)? {
+        let key = local_key(&f)?;
+        if !keys.contains(&key) {
+            // (the same file named twice, or an identical copy, is one build)
+            keys.push(key.clone());
+            files.push((f, key));
+        }
+    }
+    let refresh: HashSet<String> = keys.iter().cloned().collect();
+    let mut stored = load_stored(store, project, args.refresh.then_some(&refresh))?;
     let mut ready = HashMap::new();
     let mut todo: Vec<(PathBuf, String)> = Vec::new();
-    for f in files {
-        let key = local_key(&f)?;
-        // A stored build whose files cannot be read is analyzed again.
-        if keys.contains(&key) {
-            continue; // the same file named twice (or an identical copy)
-        }
-        let whole = (stored.get(&key))
-            .filter(|_| !args.refresh)
-            .and_then(|s| read_stored(&key, s).ok());
-        match whole {
+    for (f, key) in files {
+        match stored.remove(&key) {
             Some(b) => {
-                ready.insert(key.clone(), b);
+                ready.insert(key, b);
             }
-            None => todo.push((f, key.clone())),
+            None => todo.push((f, key)),
         }
-        keys.push(key);
     }
     let fresh: Mutex<Vec<TrendBuild>> = Mutex::new(Vec::new());
     let bar = progress(todo.len(), args.quiet);
     let next = AtomicUsize::new(0);
     let failures: Mutex<Vec<Failure>> = Mutex::new(Vec::new());
-    let stored = &stored;
+    let writer = Mutex::new(store.writer(project));
     std::thread::scope(|scope| {
         for _ in 0..args.jobs.min(todo.len()) {
             scope.spawn(|| loop {
@@ -508,7 +504,7 @@ fn from_files(
                 let Some((path, key)) = todo.get(i) else {
                     break;
                 };
-                match analyze_file(path, key, opts, store, project, stored) {
+                match analyze_file(path, key, opts, project, &writer) {
                     Ok(b) => fresh.lock().unwrap_or_else(|p| p.into_inner()).push(b),
                     Err(e) => failures
                         .lock()
@@ -520,6 +516,7 @@ fn from_files(
         }
     });
     bar.finish_and_clear();
+    (writer.into_inner().unwrap_or_else(|p| p.into_inner())).flush()?;
     for b in fresh.into_inner().unwrap_or_else(|p| p.into_inner()) {
         ready.insert(b.key.clone(), b);
     }
@@ -534,9 +531,8 @@ fn analyze_file(
     path: &Path,
     key: &str,
     opts: &ReadOptions,
-    store: &Store,
     project: &str,
-    stored: &HashMap<String, store::Stored>,
+    writer: &Mutex<Writer>,
 ) -> Result<TrendBuild> {
     let local = LocalInput::File(path.to_path_buf());
     let mut parsed = Parsed::default();
@@ -565,5 +561,5 @@ fn analyze_file(
             .map(|d| d.as_millis() as i64);
     }
     input.meta = Some(meta);
-    store_build(store, project, key, &input, stored.get(key))
+    store_build(writer, key, &input)
 }
