@@ -239,8 +239,9 @@ impl Writer<'_> {
         let (row, steps) = (with_key(row)?, with_key(steps)?);
         match self.pending.get_mut(date) {
             Some((rows, all_steps)) => {
-                rows.vstack_mut(&row)?;
+                // Steps first: should the row fail, stray steps are ignored on load.
                 all_steps.vstack_mut(&steps)?;
+                rows.vstack_mut(&row)?;
             }
             None => {
                 self.pending.insert(date.to_string(), (row, steps));

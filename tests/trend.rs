@@ -317,6 +317,29 @@ fn two_hundred_codebuild_builds() {
     .unwrap();
     assert_eq!(limited.len(), 20, "the running build does not take a place");
     assert_eq!(limited.last().unwrap()["number"], N as u64);
+    // --refresh redoes the builds the filters pick, and keeps the others stored, once each.
+    stub.reset_counts();
+    let mut refresh = vec![
+        "trend",
+        "--project",
+        PROJECT,
+        "--format",
+        "json",
+        "--limit",
+        "5",
+    ];
+    refresh.extend([
+        "--refresh",
+        "--rate",
+        "0",
+        "--store",
+        store.path().to_str().unwrap(),
+    ]);
+    let redone: Vec<Value> = serde_json::from_str(&ok(&run(&stub, &refresh))).unwrap();
+    assert_eq!(redone.len(), 5);
+    assert_eq!(stub.count(&format!("{LOGS}.GetLogEvents")), 10);
+    assert_eq!(table(&store.path().join("builds")).height(), N);
+
     // The filter picks rows; time saved still comes from the whole history.
     for r in &limited {
         let full = rows_by_number(&rows, r["number"].as_u64().unwrap());

@@ -306,11 +306,12 @@ fn from_codebuild(
         let uuid = |id: &str| id.rsplit(':').next().unwrap_or(id).to_string();
         // Stored builds come from the store, with no request.
         let listed: HashSet<String> = ids.iter().map(|id| uuid(id)).collect();
-        let mut from_store = load_stored(store, project, args.refresh.then_some(&listed))?;
+        let mut from_store = load_stored(store, project, None)?;
         from_store.retain(|k, _| listed.contains(k));
+        // --refresh describes every build again, and redoes those the filters pick.
         let unknown: Vec<String> = ids
             .iter()
-            .filter(|id| !from_store.contains_key(&uuid(id)))
+            .filter(|id| args.refresh || !from_store.contains_key(&uuid(id)))
             .cloned()
             .collect();
         let described = codebuild::batch_get(&aws, &unknown).await;
@@ -329,7 +330,7 @@ fn from_codebuild(
                 });
             }
         }
-        for (key, b) in &from_store {
+        for (key, b) in from_store.iter().filter(|_| !args.refresh) {
             if filter.admits(b.start_ms, b.status.as_deref()) {
                 wanted.push(Wanted {
                     key: key.clone(),
@@ -349,6 +350,11 @@ fn from_codebuild(
                 .map(|id| (id, "CodeBuild does not know this build".to_string())),
         );
         let todo: Vec<BuildMeta> = wanted.iter().filter_map(|w| w.fetch.clone()).collect();
+        if args.refresh {
+            // Out with the old copies first: nothing is stored twice, whatever its new date.
+            let redo: HashSet<String> = todo.iter().map(|m| uuid(&m.id)).collect();
+            store.forget(project, &redo)?;
+        }
         let bar = progress(todo.len(), args.quiet);
         let writer = Mutex::new(store.writer(project));
         let results: Vec<(String, Result<TrendBuild>)> = stream::iter(todo)
