@@ -26,6 +26,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Many builds of a project over time: an incremental Parquet store, the trend frame, charts.
     Trend(TrendArgs),
+    /// Inside the build: the post-build report (Markdown, HTML, JSON, JUnit XML) and its gates.
+    Report(ReportArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -131,7 +133,7 @@ pub enum Frame {
 
 /// Where and how to read a build from AWS; like the AWS CLI, unset options fall back to the
 /// environment (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, ...) and the profile.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = "AWS (for a build ID)")]
 pub struct AwsArgs {
     /// A named profile from ~/.aws/config.
@@ -243,4 +245,31 @@ pub enum TrendFormat {
     Table,
     Csv,
     Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The build's log, as `docker build ... 2>&1 | tee docker-build.log` wrote it.
+    #[arg(long, value_name = "FILE")]
+    pub log: String,
+
+    /// Write report.md, report.html, report.json and junit.xml here.
+    #[arg(long, value_name = "DIR", default_value = "cachescope-report")]
+    pub out: PathBuf,
+
+    /// Fail (exit 1) if the hit ratio is below this fraction (0.6 = 60%).
+    #[arg(long, value_name = "RATIO")]
+    pub min_hit_ratio: Option<f64>,
+
+    /// Fail (exit 1) if rebuilt Dockerfile steps took longer than this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub max_rebuilt_seconds: Option<f64>,
+
+    /// Fail (exit 1) if the cache import (`--cache-from`) failed.
+    #[arg(long)]
+    pub fail_on_cache_import_error: bool,
+
+    /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
+    #[arg(long, value_name = "BYTES")]
+    pub max_line_bytes: Option<usize>,
 }

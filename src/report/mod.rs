@@ -2,5 +2,6 @@
 //! the commands decide where bytes go.
 
 pub mod build;
+pub mod page;
 pub mod steps;
 pub mod trend;
