@@ -112,13 +112,7 @@ fn main() {
             let fetched = read_build(&build, &opts, &mut feed).unwrap();
             feed.finish();
             drop(feed);
-            let input = BuildInput {
-                source: build.to_string(),
-                steps: parsed.steps,
-                phases: parsed.phases,
-                commands: parsed.commands,
-                meta: fetched.meta,
-            };
+            let input = BuildInput::from_parsed(build.to_string(), parsed, fetched.meta);
             let report = json(&summarize(&input, None).unwrap(), &input.steps);
             std::hint::black_box(report);
             result.push(t.elapsed());

@@ -86,13 +86,8 @@ fn main() {
         let parsed = parse_bytes(&bytes);
         stage[0] += t.elapsed();
         let t = Instant::now();
-        let input = cachescope::analyze::BuildInput {
-            source: format!("build-{i:04}.log"),
-            steps: parsed.steps,
-            phases: parsed.phases,
-            commands: parsed.commands,
-            meta: None,
-        };
+        let input =
+            cachescope::analyze::BuildInput::from_parsed(format!("build-{i:04}.log"), parsed, None);
         let summary = cachescope::analyze::summarize(&input, None).unwrap();
         stage[1] += t.elapsed();
         let t = Instant::now();

@@ -49,6 +49,17 @@ fn emulator() -> Option<(Moto, Stub)> {
     Some((moto, stub))
 }
 
+/// CodeBuild answers AccessDenied (the recorded response): the default log location is read.
+fn deny_codebuild(stub: &Stub) {
+    stub.codebuild(
+        "BatchGetBuilds",
+        Canned {
+            status: 400,
+            body: recorded("batch-get-builds-denied.json"),
+        },
+    );
+}
+
 /// The JSON report without its `source` (a path for a file, the build ID for AWS).
 fn report(json: &str) -> Value {
     let mut v: Value = serde_json::from_str(json).unwrap();
@@ -66,13 +77,7 @@ fn every_corpus_log_from_cloudwatch_equals_the_file() {
         return;
     };
     // CodeBuild refuses: the default location `/aws/codebuild/<project>` + UUID is read.
-    stub.codebuild(
-        "BatchGetBuilds",
-        Canned {
-            status: 400,
-            body: recorded("batch-get-builds-denied.json"),
-        },
-    );
+    deny_codebuild(&stub);
     let dir = tempfile::tempdir().unwrap();
     for (n, path) in corpus().iter().enumerate() {
         let name = path.file_name().unwrap().to_string_lossy();
@@ -269,13 +274,7 @@ fn missing_stream_missing_group_and_empty_stream() {
     let Some((moto, stub)) = emulator() else {
         return;
     };
-    stub.codebuild(
-        "BatchGetBuilds",
-        Canned {
-            status: 400,
-            body: recorded("batch-get-builds-denied.json"),
-        },
-    );
+    deny_codebuild(&stub);
 
     // No group at all.
     let out = run(&stub, &["steps", &id(1)]);
@@ -356,13 +355,7 @@ fn throttling_is_retried_and_visible() {
     let Some((moto, stub)) = emulator() else {
         return;
     };
-    stub.codebuild(
-        "BatchGetBuilds",
-        Canned {
-            status: 400,
-            body: recorded("batch-get-builds-denied.json"),
-        },
-    );
+    deny_codebuild(&stub);
     let log = synth::log_with_lines(25_000, 5);
     moto.create_stream(&format!("/aws/codebuild/{PROJECT}"), &uuid(1));
     moto.put_events(
@@ -444,13 +437,7 @@ fn requests_are_spaced_to_the_rate() {
     let Some((moto, stub)) = emulator() else {
         return;
     };
-    stub.codebuild(
-        "BatchGetBuilds",
-        Canned {
-            status: 400,
-            body: recorded("batch-get-builds-denied.json"),
-        },
-    );
+    deny_codebuild(&stub);
     let log = std::fs::read_to_string(codebuild_log()).unwrap();
     moto.create_stream(&format!("/aws/codebuild/{PROJECT}"), &uuid(1));
     moto.put_events(
@@ -503,13 +490,7 @@ fn baseline_by_build_id_ignores_the_overrides() {
     let Some((moto, stub)) = emulator() else {
         return;
     };
-    stub.codebuild(
-        "BatchGetBuilds",
-        Canned {
-            status: 400,
-            body: recorded("batch-get-builds-denied.json"),
-        },
-    );
+    deny_codebuild(&stub);
     // The baseline: 020 as it is, every step rebuilt. This build: the same with the
     // dependency install cached, so the cache saved that step's 31.9 s.
     let before = std::fs::read_to_string(codebuild_log()).unwrap();
@@ -548,13 +529,7 @@ fn access_denied_names_the_iam_action() {
     let Some((_moto, stub)) = emulator() else {
         return;
     };
-    stub.codebuild(
-        "BatchGetBuilds",
-        Canned {
-            status: 400,
-            body: recorded("batch-get-builds-denied.json"),
-        },
-    );
+    deny_codebuild(&stub);
     stub.faults(Faults {
         get_log_events: Some(Canned::error(400, "AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/ci/x is not authorized to perform: logs:GetLogEvents")),
         ..Faults::default()
@@ -656,13 +631,7 @@ fn profile_arn_region_and_endpoint_variables() {
     let Some((moto, stub)) = emulator() else {
         return;
     };
-    stub.codebuild(
-        "BatchGetBuilds",
-        Canned {
-            status: 400,
-            body: recorded("batch-get-builds-denied.json"),
-        },
-    );
+    deny_codebuild(&stub);
     let log = std::fs::read_to_string(codebuild_log()).unwrap();
     moto.set_region("ap-south-1");
     moto.create_stream(&format!("/aws/codebuild/{PROJECT}"), &uuid(4));

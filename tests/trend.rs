@@ -64,14 +64,7 @@ fn codebuild_log(n: usize, day: u32, cached: usize) -> String {
 
 /// What `build` reports for a log alone: hit_ratio and cache-bust step.
 fn alone(log: &str) -> (Option<f64>, Option<String>) {
-    let p = parse_bytes(log.as_bytes());
-    let input = BuildInput {
-        source: "x".into(),
-        steps: p.steps,
-        phases: p.phases,
-        commands: p.commands,
-        meta: None,
-    };
+    let input = BuildInput::from_parsed("x".into(), parse_bytes(log.as_bytes()), None);
     let s = summarize(&input, None).unwrap();
     (s.hit_ratio, s.cache_bust.map(|b| b.name))
 }
@@ -93,6 +86,17 @@ fn read_parquet(path: &Path) -> DataFrame {
     ParquetReader::new(std::fs::File::open(path).unwrap())
         .finish()
         .unwrap()
+}
+
+/// Every Parquet file under `dir` with its modification time.
+fn stamps(dir: &Path) -> Vec<(PathBuf, std::time::SystemTime)> {
+    files(dir, ".parquet")
+        .into_iter()
+        .map(|p| {
+            let t = std::fs::metadata(&p).unwrap().modified().unwrap();
+            (p, t)
+        })
+        .collect()
 }
 
 /// Every Parquet file under `dir`, as one frame.
@@ -476,27 +480,11 @@ fn local_logs_store_charts_and_summary() {
     assert_eq!(ok(&bare().args(&twice).output().unwrap()), csv);
 
     // A second run analyzes nothing: the store's files are untouched.
-    let before: Vec<_> = files(store.path(), ".parquet")
-        .into_iter()
-        .map(|p| {
-            (
-                p.clone(),
-                std::fs::metadata(&p).unwrap().modified().unwrap(),
-            )
-        })
-        .collect();
+    let before = stamps(store.path());
     assert!(!before.is_empty());
     std::thread::sleep(Duration::from_millis(20));
     assert_eq!(ok(&bare().args(args).output().unwrap()), csv);
-    let after: Vec<_> = files(store.path(), ".parquet")
-        .into_iter()
-        .map(|p| {
-            (
-                p.clone(),
-                std::fs::metadata(&p).unwrap().modified().unwrap(),
-            )
-        })
-        .collect();
+    let after = stamps(store.path());
     assert_eq!(before, after);
 
     // A damaged stored part: its builds are analyzed again, the result is the same, and the

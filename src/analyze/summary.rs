@@ -22,6 +22,23 @@ pub struct BuildInput {
     pub meta: Option<BuildMeta>,
 }
 
+impl BuildInput {
+    /// What the parser collected from `source`, with CodeBuild's record if there is one.
+    pub fn from_parsed(
+        source: String,
+        parsed: crate::parse::Parsed,
+        meta: Option<BuildMeta>,
+    ) -> Self {
+        BuildInput {
+            source,
+            steps: parsed.steps,
+            phases: parsed.phases,
+            commands: parsed.commands,
+            meta,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct StatusCounts {
     pub cached: u32,

@@ -121,13 +121,7 @@ pub fn read_build(
         Ok(ReadOutcome::Aws(f)) => f.meta.clone(),
         _ => None,
     };
-    let build = BuildInput {
-        source: input.to_string(),
-        steps: parsed.steps,
-        phases: parsed.phases,
-        commands: parsed.commands,
-        meta,
-    };
+    let build = BuildInput::from_parsed(input.to_string(), parsed, meta);
     (build, stats, read)
 }
 

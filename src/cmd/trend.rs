@@ -403,13 +403,7 @@ async fn fetch_and_store(
     let fetched = aws::fetch_log(aws, &build, Some(meta), fetch, &mut feed).await?;
     feed.finish();
     drop(feed);
-    let input = BuildInput {
-        source: build.to_string(),
-        steps: parsed.steps,
-        phases: parsed.phases,
-        commands: parsed.commands,
-        meta: fetched.meta,
-    };
+    let input = BuildInput::from_parsed(build.to_string(), parsed, fetched.meta);
     store_build(writer, &build.uuid, &input)
 }
 
@@ -550,13 +544,7 @@ fn analyze_file(
     if parsed.steps.is_empty() {
         bail!("no docker build steps in it");
     }
-    let mut input = BuildInput {
-        source: local.to_string(),
-        steps: parsed.steps,
-        phases: parsed.phases,
-        commands: parsed.commands,
-        meta: None,
-    };
+    let mut input = BuildInput::from_parsed(local.to_string(), parsed, None);
     let mut meta = meta_from_log(&input, project, key);
     if meta.start_ms.is_none() {
         // No CodeBuild times in the log: the file's modification time stands in.

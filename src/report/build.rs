@@ -12,7 +12,8 @@ use crate::analyze::summary::{RunSummary, StatusCounts};
 use crate::analyze::Summary;
 use crate::model::{BuildMeta, Phase, Step};
 
-fn pct(r: Option<f64>) -> String {
+/// A ratio as a whole percentage, `n/a` when there is none.
+pub fn pct(r: Option<f64>) -> String {
     r.map_or("n/a".into(), |r| format!("{:.0}%", r * 100.0))
 }
 
@@ -257,7 +258,7 @@ pub fn json(sum: &Summary, steps: &[Step]) -> Vec<u8> {
 }
 
 /// A Markdown table cell: pipes escaped, whitespace runs collapsed.
-fn md(text: &str) -> String {
+pub fn md(text: &str) -> String {
     text.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

@@ -8,7 +8,7 @@ use minijinja::value::Serde;
 use minijinja::{context, Environment, Value};
 use serde::Serialize;
 
-use super::build::headline;
+use super::build::{headline, pct};
 use crate::analyze::gates::Verdict;
 use crate::analyze::Summary;
 use crate::model::{Step, StepStatus};
@@ -24,10 +24,6 @@ fn environment() -> Environment<'static> {
     env.add_template("junit.xml", JUNIT)
         .expect("the bundled template parses");
     env
-}
-
-fn ratio(r: Option<f64>) -> String {
-    r.map_or("n/a".into(), |r| format!("{:.0}%", r * 100.0))
 }
 
 #[derive(Serialize)]
@@ -67,7 +63,7 @@ pub fn html(
     let page = env.get_template("report.html")?.render(context! {
         title,
         scenario => sum.scenario.as_str(),
-        hit_ratio => ratio(sum.hit_ratio),
+        hit_ratio => pct(sum.hit_ratio),
         gates => Value::from(Serde(gates)),
         failed => gates.iter().any(|g| !g.passed),
         headline => Value::from(Serde(headline(sum))),

@@ -5,12 +5,8 @@ use std::collections::HashMap;
 
 use comfy_table::{presets, ContentArrangement, Table};
 
-use super::build::utc;
+use super::build::{md, pct, utc};
 use crate::analyze::trend::TrendRow;
-
-fn pct(r: Option<f64>) -> String {
-    r.map_or("n/a".into(), |r| format!("{:.0}%", r * 100.0))
-}
 
 fn secs(s: Option<f64>) -> String {
     s.map_or("n/a".into(), |s| format!("{s:.0}s"))
@@ -123,14 +119,6 @@ pub fn json(rows: &[TrendRow]) -> Vec<u8> {
     let mut out = serde_json::to_vec_pretty(rows).expect("trend rows always serialize");
     out.push(b'\n');
     out
-}
-
-/// A Markdown cell: pipes escaped, whitespace collapsed.
-fn md(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace('|', "\\|")
 }
 
 /// summary.md: overview, worst builds, regressions, the steps that break the cache most often.

@@ -36,8 +36,6 @@ pub struct FetchStats {
     /// `GetLogEvents` calls made (retried attempts not counted).
     pub calls: u64,
     pub events: u64,
-    /// Message bytes.
-    pub bytes: u64,
     /// The page cap stopped the read before the stream's end.
     pub capped: bool,
 }
@@ -57,7 +55,6 @@ pub async fn stream_into(
     while let Some(page) = rx.recv().await {
         for (timestamp, message) in page? {
             stats.events += 1;
-            stats.bytes += message.len() as u64;
             sink.event(timestamp, message.as_bytes());
         }
     }
