@@ -249,9 +249,30 @@ pub enum TrendFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// The build's log, as `docker build ... 2>&1 | tee docker-build.log` wrote it.
+    /// The build's log, as `docker build ... 2>&1 | tee docker-build.log` wrote it (`-` for
+    /// stdin). Without it the build's own CloudWatch Logs stream is read (inside CodeBuild).
     #[arg(long, value_name = "FILE")]
-    pub log: String,
+    pub log: Option<String>,
+
+    /// The build reported on: read from CloudWatch Logs unless --log is given, and named in
+    /// the report.
+    #[arg(long, value_name = "ID", env = "CODEBUILD_BUILD_ID")]
+    pub build: Option<String>,
+
+    /// Reading the build's own stream: once its end is reached, how long to wait for the
+    /// BUILD phase's completion line (CloudWatch delivers events seconds late).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    pub wait: f64,
+
+    /// Compare with the previous build of the project (`last`) or the N before this one: the
+    /// steps cached last time and rebuilt now, the change in hit ratio and duration. Earlier
+    /// builds come from the store, else from CodeBuild (and are stored).
+    #[arg(long, value_name = "last|N")]
+    pub compare: Option<String>,
+
+    /// Where earlier builds are stored [default: the user's cache directory].
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
 
     /// Write report.md, report.html, report.json and junit.xml here.
     #[arg(long, value_name = "DIR", default_value = "cachescope-report")]
@@ -272,4 +293,7 @@ pub struct ReportArgs {
     /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
     #[arg(long, value_name = "BYTES")]
     pub max_line_bytes: Option<usize>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }

@@ -10,6 +10,7 @@ pub mod baseline;
 pub mod diagnose;
 pub mod frames;
 pub mod gates;
+pub mod history;
 pub mod schema;
 pub mod summary;
 pub mod trend;

@@ -157,7 +157,7 @@ pub struct TrendRow {
     pub cells: Vec<(String, StepStatus)>,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
     if n % 2 == 1 {

@@ -28,6 +28,7 @@ pub fn run(args: &BuildArgs, verbose: bool) -> Result<ExitCode> {
         aws: &args.aws,
         verbose,
         want_meta: true,
+        follow: None,
     };
     let (build, stats, result) = read::read_build(&input, &opts);
     read::report_problems(&input, &stats, result, build.steps.len(), verbose)?;

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use crate::analyze::BuildInput;
 use crate::cli::AwsArgs;
 use crate::parse::{Event, ParseOptions, ParseStats, Parsed, Parser, DEFAULT_MAX_LINE};
-use crate::source::aws::{self, AwsSettings, FetchOptions, Fetched};
+use crate::source::aws::{self, AwsSettings, FetchOptions, Fetched, Follow};
 use crate::source::{read_local, Encoding, Input, LogSink};
 
 /// A sink that feeds the parser and hands every event on as soon as the parser releases it.
@@ -66,6 +66,8 @@ pub struct ReadOptions<'a> {
     pub verbose: bool,
     /// Ask CodeBuild for the build's metadata (the `build` command shows it; `steps` does not).
     pub want_meta: bool,
+    /// The build is still writing its log: read up to this point.
+    pub follow: Option<Follow>,
 }
 
 impl ReadOptions<'_> {
@@ -84,6 +86,7 @@ impl ReadOptions<'_> {
             log_stream: a.log_stream.clone(),
             max_pages: a.max_pages,
             want_meta: self.want_meta,
+            follow: self.follow,
         }
     }
 }

@@ -1,21 +1,37 @@
-//! `cachescope report`: run in the build's post_build phase on the log the build teed; writes
-//! the report files, then applies the gates (exit 1 after writing, so the report is there to
-//! read when the gate fails the build).
+//! `cachescope report`: run in the build's post_build phase, on the log the build teed or on
+//! the build's own CloudWatch stream; writes the report files, then applies the gates (exit 1
+//! after writing, so the report is there to read when the gate fails the build).
+//!
+//! Inside CodeBuild the build names itself (`CODEBUILD_BUILD_ID` and the other `CODEBUILD_*`
+//! variables). Its own stream is still being written when the report runs, so the read follows
+//! it up to the BUILD phase's completion line, or gives up after `--wait` seconds at its end,
+//! and says which.
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
 use super::output::Output;
-use super::read::{self, ReadOptions};
+use super::read::{self, ReadOptions, ReadOutcome};
+use super::trend::{from_codebuild, load_stored, Collect, Filter};
 use super::{EXIT_GATE, EXIT_OK};
 use crate::analyze::gates::{self, Gates};
-use crate::analyze::summarize;
+use crate::analyze::history::{self, History};
+use crate::analyze::trend::TrendBuild;
+use crate::analyze::{summarize, BuildInput, Summary};
 use crate::chart::{waterfall, ImageFormat};
-use crate::cli::{AwsArgs, ReportArgs};
-use crate::report::{build as render, page};
+use crate::cli::ReportArgs;
+use crate::model::BuildMeta;
+use crate::parse::line::completes_phase;
+use crate::report::{brief, build as render, page};
+use crate::source::aws::{BuildRef, Fetched, Follow};
 use crate::source::{Input, LocalInput};
+use crate::store::Store;
+
+/// The pause between polls at the end of a stream still being written.
+const POLL: Duration = Duration::from_secs(1);
 
 pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
     if let Some(r) = args.min_hit_ratio {
@@ -29,27 +45,57 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
     {
         bail!("--max-rebuilt-seconds must be a number of seconds ≥ 0");
     }
-    // Never used: the input is local.
-    let aws = AwsArgs::default();
+    if !(args.wait.is_finite() && args.wait >= 0.0) {
+        bail!("--wait must be a number of seconds ≥ 0");
+    }
+    let compare = args.compare.as_deref().map(parse_compare).transpose()?;
+    let build_ref = match args.build.as_deref().filter(|b| !b.is_empty()) {
+        Some(id) => Some(BuildRef::parse(id).with_context(|| {
+            format!("--build / CODEBUILD_BUILD_ID {id:?} is not a CodeBuild build ID (project:uuid or ARN)")
+        })?),
+        None => None,
+    };
+    let input = match (&args.log, &build_ref) {
+        // A file (or `-`), never looked up as a build ID.
+        (Some(log), _) => Input::Local(LocalInput::from_arg(log)),
+        (None, Some(b)) => Input::Build(b.clone()),
+        (None, None) => bail!(
+            "nothing to report on: give --log FILE (the build's teed output), or run inside \
+             CodeBuild (CODEBUILD_BUILD_ID names the build) or give --build ID"
+        ),
+    };
     let opts = ReadOptions {
         max_line: args.max_line_bytes,
-        aws: &aws,
+        aws: &args.aws,
         verbose,
-        want_meta: false,
+        want_meta: true,
+        follow: matches!(input, Input::Build(_)).then(|| Follow {
+            until: |line| completes_phase(line, b"BUILD"),
+            wait: Duration::from_secs_f64(args.wait),
+            poll: POLL,
+        }),
     };
-    // A file (or `-`), never looked up as a build ID.
-    let input = Input::Local(LocalInput::from_arg(&args.log));
-    let (build, stats, result) = read::read_build(&input, &opts);
+    let (mut build, stats, result) = read::read_build(&input, &opts);
+    if let Ok(ReadOutcome::Aws(f)) = &result {
+        eprintln!("cachescope: {}", what_was_read(f, args.wait));
+    }
     read::report_problems(&input, &stats, result, build.steps.len(), verbose)
         .context("the report could not be built")?;
     if build.steps.is_empty() {
         bail!(
             "no docker build steps in {input} ({} lines read): was the build's output teed to it \
-             (`docker build ... 2>&1 | tee {input}`)?",
+             (`docker build ... 2>&1 | tee docker-build.log`)?",
             stats.lines
         );
     }
+    if build.meta.is_none() {
+        build.meta = build_ref.as_ref().map(meta_from_env);
+    }
     let summary = summarize(&build, None)?;
+    let history = match compare {
+        Some(n) => compare_with(args, &opts, &build, &summary, n)?,
+        None => None,
+    };
     let verdicts = gates::check(
         &summary,
         &Gates {
@@ -58,8 +104,10 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
             fail_on_cache_import_error: args.fail_on_cache_import_error,
         },
     );
-    // Inside CodeBuild the build names itself.
-    let title = std::env::var("CODEBUILD_BUILD_ID").unwrap_or_else(|_| input.to_string());
+    let title = match &build.meta {
+        Some(m) => m.id.clone(),
+        None => input.to_string(),
+    };
     let chart = waterfall::render(
         ImageFormat::Svg,
         &build.steps,
@@ -76,11 +124,18 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
         f.write_all(bytes)?;
         f.commit()
     };
-    put("report.md", &render::markdown(&summary, &build.steps))?;
-    put("report.json", &render::json(&summary, &build.steps))?;
+    let h = history.as_ref();
+    put(
+        "report.md",
+        &brief::markdown(&title, &summary, &build.steps, &verdicts, h),
+    )?;
+    put(
+        "report.json",
+        &render::json_with(&summary, &build.steps, h, &verdicts),
+    )?;
     put(
         "report.html",
-        &page::html(&title, &summary, &build.steps, &verdicts, &chart)?,
+        &page::html(&title, &summary, &build.steps, &verdicts, h, &chart)?,
     )?;
     put("junit.xml", &page::junit(&title, &build.steps, &verdicts)?)?;
     if verbose {
@@ -96,4 +151,129 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
     } else {
         EXIT_GATE
     }))
+}
+
+/// `last` = 1, or a count of earlier builds.
+fn parse_compare(s: &str) -> Result<usize> {
+    match s {
+        "last" => Ok(1),
+        n => match n.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => bail!("--compare {s:?}: give `last` or a number of earlier builds (≥ 1)"),
+        },
+    }
+}
+
+/// One line on how far the build's own stream was read, and whether that is all of it.
+fn what_was_read(f: &Fetched, wait: f64) -> String {
+    let upto = f
+        .stats
+        .last_event_ms
+        .map_or(String::new(), |ms| format!(" up to {}", render::utc(ms)));
+    let how = if f.stats.found {
+        "the BUILD phase's completion line arrived, so the build's docker steps are all in"
+            .to_string()
+    } else {
+        format!(
+            "no BUILD phase completion line {:.0}s after reaching the end of the stream: steps \
+             logged later are not in this report (run it in post_build, or raise --wait)",
+            wait
+        )
+    };
+    format!(
+        "read {} events of {}{upto}; {how}",
+        f.stats.events, f.location
+    )
+}
+
+/// What CodeBuild tells a build about itself through its environment (a `--log` read has no
+/// other record of it).
+fn meta_from_env(id: &BuildRef) -> BuildMeta {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    // Only the build that runs this knows its own variables.
+    let own = var("CODEBUILD_BUILD_ID").is_some_and(|v| BuildRef::parse(&v).as_ref() == Some(id));
+    let own_var = |k: &str| if own { var(k) } else { None };
+    BuildMeta {
+        id: id.id(),
+        project: id.project.clone(),
+        number: own_var("CODEBUILD_BUILD_NUMBER").and_then(|n| n.parse().ok()),
+        status: own.then(|| "IN_PROGRESS".to_string()),
+        start_ms: own_var("CODEBUILD_START_TIME").and_then(|t| t.parse().ok()),
+        source_version: own_var("CODEBUILD_RESOLVED_SOURCE_VERSION")
+            .or_else(|| own_var("CODEBUILD_SOURCE_VERSION")),
+        ..BuildMeta::default()
+    }
+}
+
+/// This build against the `n` builds of its project before it: stored ones first, the rest
+/// from CodeBuild (and stored). A build that cannot be read is left out with a warning; no
+/// earlier build at all is said, not an error.
+fn compare_with(
+    args: &ReportArgs,
+    opts: &ReadOptions,
+    build: &BuildInput,
+    summary: &Summary,
+    n: usize,
+) -> Result<Option<History>> {
+    let Some(meta) = &build.meta else {
+        bail!("--compare needs the build's project: run inside CodeBuild, or give --build ID");
+    };
+    let store = Store::open(args.store.as_deref())?;
+    // Started before this one (when its start is unknown, one more, in case it is among them).
+    let filter = Filter {
+        until_ms: meta.start_ms,
+        limit: Some(n + usize::from(meta.start_ms.is_none())),
+        ..Filter::default()
+    };
+    let how = Collect {
+        refresh: false,
+        jobs: 4,
+        quiet: true,
+    };
+    let opts = ReadOptions {
+        follow: None,
+        ..opts.clone()
+    };
+    let (mut ready, keys) = match from_codebuild(&how, &opts, &store, &meta.project, &filter) {
+        Ok(c) => {
+            for (id, why) in &c.failures {
+                eprintln!(
+                    "cachescope: warning: earlier build {id} left out of the comparison: {why}"
+                );
+            }
+            (c.ready, c.keys)
+        }
+        Err(e) => {
+            eprintln!(
+                "cachescope: warning: could not list the earlier builds of {} in CodeBuild \
+                 ({e:#}); comparing with the stored ones",
+                meta.project
+            );
+            let stored = load_stored(&store, &meta.project, None)?;
+            let mut keys: Vec<(Option<i64>, Option<i64>, String)> = (stored.values())
+                .filter(|b| filter.admits(b.start_ms, b.status.as_deref()))
+                .map(|b| (b.number, b.start_ms, b.key.clone()))
+                .collect();
+            keys.sort_by(|a, b| b.cmp(a));
+            (stored, keys.into_iter().map(|k| k.2).collect())
+        }
+    };
+    let this = BuildRef::parse(&meta.id).map(|b| b.uuid);
+    let earlier: Vec<TrendBuild> = keys
+        .iter()
+        .filter(|k| Some(*k) != this.as_ref())
+        .filter_map(|k| ready.remove(k))
+        .filter(|b| {
+            meta.number
+                .is_none_or(|now| b.number.is_none_or(|x| x < now))
+        })
+        .take(n)
+        .collect();
+    if earlier.is_empty() {
+        eprintln!(
+            "cachescope: note: no earlier build of {} to compare with",
+            meta.project
+        );
+    }
+    Ok(history::history(summary, &build.steps, &earlier))
 }

@@ -50,6 +50,7 @@ pub fn run(args: &StepsArgs, verbose: bool) -> Result<ExitCode> {
         aws: &args.aws,
         verbose,
         want_meta: false,
+        follow: None,
     };
     let out = Output::open(args.output.as_deref())?;
     let color = out.use_color(args.color);

@@ -35,11 +35,23 @@ use crate::source::{read_local, LocalInput};
 use crate::store::{Store, Writer};
 
 /// Which builds the user asked for.
-struct Filter {
-    since_ms: Option<i64>,
-    until_ms: Option<i64>,
-    statuses: Vec<String>,
-    limit: Option<usize>,
+#[derive(Default)]
+pub(super) struct Filter {
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub statuses: Vec<String>,
+    /// The most recent this many.
+    pub limit: Option<usize>,
+}
+
+/// How to collect the builds that are not stored yet.
+pub(super) struct Collect {
+    /// Analyze the wanted builds again even if stored.
+    pub refresh: bool,
+    /// Builds fetched at once.
+    pub jobs: usize,
+    /// No progress bar.
+    pub quiet: bool,
 }
 
 fn now_ms() -> i64 {
@@ -85,7 +97,7 @@ impl Filter {
         })
     }
 
-    fn admits(&self, start_ms: Option<i64>, status: Option<&str>) -> bool {
+    pub fn admits(&self, start_ms: Option<i64>, status: Option<&str>) -> bool {
         let after = self
             .since_ms
             .is_none_or(|s| start_ms.is_some_and(|t| t >= s));
@@ -150,7 +162,7 @@ fn store_build(writer: &Mutex<Writer>, key: &str, input: &BuildInput) -> Result<
 
 /// The project's stored builds, after forgetting `refresh` (the builds to analyze again).
 /// Unreadable parts are reported; their builds are analyzed again.
-fn load_stored(
+pub(super) fn load_stored(
     store: &Store,
     project: &str,
     refresh: Option<&HashSet<String>>,
@@ -175,15 +187,16 @@ fn load_stored(
 }
 
 /// A failed build: its ID (or file) and why.
-type Failure = (String, String);
+pub(super) type Failure = (String, String);
 
 /// The builds a run wants, by store key, those already in hand, and the failures.
 #[derive(Default)]
-struct Collected {
-    keys: Vec<String>,
+pub(super) struct Collected {
+    /// Most recent first for CodeBuild; in file order for local logs.
+    pub keys: Vec<String>,
     /// Analyzed in this run, or read whole from the store while deciding what to analyze.
-    ready: HashMap<String, TrendBuild>,
-    failures: Vec<Failure>,
+    pub ready: HashMap<String, TrendBuild>,
+    pub failures: Vec<Failure>,
 }
 
 pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
@@ -200,12 +213,18 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
         aws: &args.aws,
         verbose,
         want_meta: true,
+        follow: None,
     };
     let (project, collected) = if args.inputs.is_empty() {
         let Some(project) = args.project.clone() else {
             bail!("give --project for CodeBuild builds, or log files, directories or globs");
         };
-        let collected = from_codebuild(args, &opts, &store, &project, &filter)?;
+        let how = Collect {
+            refresh: args.refresh,
+            jobs: args.jobs,
+            quiet: args.quiet,
+        };
+        let collected = from_codebuild(&how, &opts, &store, &project, &filter)?;
         (project, collected)
     } else {
         let project = args.project.clone().unwrap_or_else(|| "local".into());
@@ -292,8 +311,8 @@ struct Wanted {
 
 /// CodeBuild: list the project's builds, fetch those not stored, store them. Returns the keys
 /// of every build wanted and the failures.
-fn from_codebuild(
-    args: &TrendArgs,
+pub(super) fn from_codebuild(
+    args: &Collect,
     opts: &ReadOptions,
     store: &Store,
     project: &str,

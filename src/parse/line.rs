@@ -156,6 +156,14 @@ pub fn classify(line: &[u8]) -> Line<'_> {
     Line::Text
 }
 
+/// Whether `line` is CodeBuild's `[Container] <time> Phase complete: <phase> State: <state>`.
+pub fn completes_phase(line: &[u8], phase: &[u8]) -> bool {
+    matches!(
+        classify(line),
+        Line::Container { what: Container::PhaseComplete { phase: p, .. }, .. } if p == phase
+    )
+}
+
 /// Removes ANSI escape sequences (CSI `ESC [ ... final`, and two-byte `ESC x`).
 pub fn strip_ansi(line: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(line.len());

@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use crate::analyze::baseline::Comparison;
 use crate::analyze::diagnose::{Bust, Finding, Health};
+use crate::analyze::gates::Verdict;
+use crate::analyze::history::History;
 use crate::analyze::summary::{RunSummary, StatusCounts};
 use crate::analyze::Summary;
 use crate::model::{BuildMeta, Phase, Step};
@@ -17,7 +19,7 @@ pub fn pct(r: Option<f64>) -> String {
     r.map_or("n/a".into(), |r| format!("{:.0}%", r * 100.0))
 }
 
-fn secs(s: Option<f64>) -> String {
+pub fn secs(s: Option<f64>) -> String {
     s.map_or("n/a".into(), |s| format!("{s:.1}s"))
 }
 
@@ -195,6 +197,17 @@ pub fn table(sum: &Summary, steps: &[Step], color: bool) -> String {
 /// One JSON document: summary, steps, phases, diagnosis (and the baseline comparison).
 /// Serialized straight from borrowed fields: no intermediate JSON tree for a large build.
 pub fn json(sum: &Summary, steps: &[Step]) -> Vec<u8> {
+    json_with(sum, steps, None, &[])
+}
+
+/// [`json`] with the in-build report's extras: the comparison with earlier builds (`compare`)
+/// and the gates' verdicts (`gates`), each left out when absent.
+pub fn json_with(
+    sum: &Summary,
+    steps: &[Step],
+    compare: Option<&History>,
+    gates: &[Verdict],
+) -> Vec<u8> {
     #[derive(Serialize)]
     struct Doc<'a> {
         source: &'a str,
@@ -203,6 +216,10 @@ pub fn json(sum: &Summary, steps: &[Step]) -> Vec<u8> {
         phases: &'a [Phase],
         diagnosis: Diagnosis<'a>,
         baseline: &'a Option<Comparison>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        compare: Option<&'a History>,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        gates: &'a [Verdict],
     }
     #[derive(Serialize)]
     struct Head<'a> {
@@ -251,6 +268,8 @@ pub fn json(sum: &Summary, steps: &[Step]) -> Vec<u8> {
             findings: &sum.findings,
         },
         baseline: &sum.baseline,
+        compare,
+        gates,
     };
     let mut out = serde_json::to_vec_pretty(&doc).expect("the report always serializes");
     out.push(b'\n');
@@ -265,7 +284,7 @@ pub fn md(text: &str) -> String {
         .replace('|', "\\|")
 }
 
-fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut t = Table::new();
     t.load_style(presets::ASCII_MARKDOWN)
         .set_content_arrangement(ContentArrangement::Disabled);

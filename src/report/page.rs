@@ -8,8 +8,10 @@ use minijinja::value::Serde;
 use minijinja::{context, Environment, Value};
 use serde::Serialize;
 
-use super::build::{headline, pct};
+use super::brief::compare_lines;
+use super::build::{headline, pct, secs};
 use crate::analyze::gates::Verdict;
+use crate::analyze::history::History;
 use crate::analyze::Summary;
 use crate::model::{Step, StepStatus};
 
@@ -36,12 +38,37 @@ struct StepRow<'a> {
     error: Option<&'a str>,
 }
 
-/// The self-contained page: summary, gates, diagnosis, the timeline (`chart_svg`), the steps.
+/// The comparison with earlier builds as the page shows it.
+fn compare_context(h: &History, sum: &Summary) -> Value {
+    let now_rebuilt: Vec<Value> = (h.previous.now_rebuilt.iter())
+        .map(|f| context! { name => f.name.clone(), took => secs(f.rebuilt_s) })
+        .collect();
+    let earlier: Vec<Value> = (h.earlier.iter())
+        .map(|e| {
+            context! {
+                name => e.number.map_or_else(|| e.build.clone(), |n| format!("#{n} ({})", e.build)),
+                status => e.status.clone().unwrap_or_default(),
+                hit_ratio => pct(e.hit_ratio),
+                docker_build => secs(e.docker_build_s),
+            }
+        })
+        .collect();
+    context! {
+        previous => h.previous_name(),
+        lines => compare_lines(h, sum),
+        now_rebuilt,
+        earlier,
+    }
+}
+
+/// The self-contained page: summary, gates, the comparison with earlier builds, diagnosis,
+/// the timeline (`chart_svg`), the steps.
 pub fn html(
     title: &str,
     sum: &Summary,
     steps: &[Step],
     gates: &[Verdict],
+    history: Option<&History>,
     chart_svg: &str,
 ) -> Result<Vec<u8>, minijinja::Error> {
     let rows: Vec<StepRow> = steps
@@ -68,6 +95,7 @@ pub fn html(
         failed => gates.iter().any(|g| !g.passed),
         headline => Value::from(Serde(headline(sum))),
         findings => Value::from(Serde(&sum.findings)),
+        compare => history.map(|h| compare_context(h, sum)),
         chart => Value::from_safe_string(svg.to_string()),
         steps => Value::from(Serde(&rows)),
         version => env!("CARGO_PKG_VERSION"),
@@ -82,45 +110,67 @@ struct Case {
     time: String,
     failure: Option<String>,
     kind: &'static str,
+    skipped: bool,
     output: Option<String>,
 }
 
 /// JUnit XML for CodeBuild report groups: a test case per Dockerfile step (its duration; a
-/// failed step fails), and one per gate (a failed gate fails).
+/// failed step fails, a canceled or unfinished one is skipped), and one per gate (a failed gate
+/// fails). Valid under the strict Ant conventions (tests/data/junit/junit.xsd): the suite's
+/// timestamp is when the report was written, in UTC without a zone.
 pub fn junit(title: &str, steps: &[Step], gates: &[Verdict]) -> Result<Vec<u8>, minijinja::Error> {
-    let mut cases: Vec<Case> = steps
+    // Seconds as JUnit consumers read them: never negative, `-0.000` or `NaN`.
+    let seconds = |d: f64| format!("{:.3}", d.max(0.0) + 0.0);
+    let steps: Vec<&Step> = steps
         .iter()
         .filter(|s| s.is_cacheable_instruction() || s.status == StepStatus::Error)
+        .collect();
+    let mut cases: Vec<Case> = steps
+        .iter()
         .map(|s| Case {
             classname: format!("docker-build.run{}", s.invocation),
             name: format!("{} {}", s.step, s.name),
-            time: format!("{:.3}", s.duration_s.unwrap_or(0.0)),
+            time: seconds(s.duration_s.unwrap_or(0.0)),
             failure: (s.status == StepStatus::Error)
                 .then(|| s.error.clone().unwrap_or_else(|| "the step failed".into())),
             kind: "step-failed",
+            skipped: matches!(s.status, StepStatus::Canceled | StepStatus::Unfinished),
             output: Some(s.status.as_str().to_string()),
         })
         .collect();
     cases.extend(gates.iter().map(|g| Case {
         classname: "cachescope.gates".into(),
         name: g.gate.to_string(),
-        time: "0.000".into(),
+        time: seconds(0.0),
         failure: (!g.passed).then(|| g.message.clone()),
         kind: "gate-failed",
+        skipped: false,
         output: Some(g.message.clone()),
     }));
     let failures = cases.iter().filter(|c| c.failure.is_some()).count();
-    let time: f64 = steps
+    let skipped = cases.iter().filter(|c| c.skipped).count();
+    let time = steps
         .iter()
-        .filter(|s| s.is_cacheable_instruction())
         .filter_map(|s| s.duration_s)
-        .sum();
+        .fold(0.0, |a, d| a + d.max(0.0));
+    let timestamp = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
     let xml = environment().get_template("junit.xml")?.render(context! {
         title,
         tests => cases.len(),
         failures,
-        time => format!("{time:.3}"),
+        skipped,
+        time => seconds(time),
+        timestamp,
+        version => env!("CARGO_PKG_VERSION"),
         cases => Value::from(Serde(&cases)),
     })?;
+    // Log text may hold control characters (ANSI colours), which XML 1.0 cannot carry at all.
+    let ok = |c: char| (c >= ' ' || "\t\n\r".contains(c)) && !matches!(c, '\u{FFFE}' | '\u{FFFF}');
+    let xml: String = xml
+        .chars()
+        .map(|c| if ok(c) { c } else { '\u{FFFD}' })
+        .collect();
     Ok(xml.into_bytes())
 }

@@ -5,8 +5,13 @@
 //! stays flat however long the stream. The stream ends when the forward token comes back
 //! unchanged (pages may be empty before that); a page cap guards against a stream that is
 //! written faster than it is read.
+//!
+//! A build reading its own stream ([`Follow`]) reads a stream that is still being written, and
+//! CloudWatch delivers events seconds late: at the end it keeps polling until the line it waits
+//! for arrives or its wait runs out, so the read always ends at a bounded point.
 
 use std::fmt;
+use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use tokio::sync::mpsc;
@@ -30,6 +35,17 @@ impl fmt::Display for LogLocation {
     }
 }
 
+/// Reading a stream that is still being written, up to a line that marks the end of interest.
+#[derive(Debug, Clone, Copy)]
+pub struct Follow {
+    /// The line to wait for: the read stops after the page that has it.
+    pub until: fn(&[u8]) -> bool,
+    /// How long to keep polling once the end of the stream is reached without it.
+    pub wait: Duration,
+    /// The pause between polls at the end of the stream.
+    pub poll: Duration,
+}
+
 /// What one stream took to read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FetchStats {
@@ -38,50 +54,66 @@ pub struct FetchStats {
     pub events: u64,
     /// The page cap stopped the read before the stream's end.
     pub capped: bool,
+    /// Following: the awaited line arrived.
+    pub found: bool,
+    /// Following: time spent polling the end of the stream for it.
+    pub waited: Duration,
+    /// The timestamp of the last event read (ms since the epoch).
+    pub last_event_ms: Option<i64>,
 }
 
 type Page = Vec<(i64, String)>;
 
-/// Reads the whole stream into `sink`, in order. `max_pages` caps the calls.
+/// Reads the whole stream into `sink`, in order (with `follow`, up to the line it waits for).
+/// `max_pages` caps the calls.
 pub async fn stream_into(
     aws: &Aws,
     loc: &LogLocation,
     max_pages: u64,
+    follow: Option<Follow>,
     sink: &mut dyn LogSink,
 ) -> Result<FetchStats> {
     let (tx, mut rx) = mpsc::channel::<Result<Page>>(PAGES_IN_FLIGHT);
-    let fetcher = tokio::spawn(fetch_pages(aws.clone(), loc.clone(), max_pages, tx));
-    let mut stats = FetchStats::default();
+    let fetcher = tokio::spawn(fetch_pages(aws.clone(), loc.clone(), max_pages, follow, tx));
+    let mut events = 0;
+    let mut last_event_ms = None;
     while let Some(page) = rx.recv().await {
         for (timestamp, message) in page? {
-            stats.events += 1;
+            events += 1;
+            last_event_ms = Some(timestamp);
             sink.event(timestamp, message.as_bytes());
         }
     }
-    let (calls, capped) = fetcher
+    let stats = fetcher
         .await
         .map_err(|e| anyhow!("the CloudWatch Logs reader stopped: {e}"))?;
-    stats.calls = calls;
-    stats.capped = capped;
-    Ok(stats)
+    Ok(FetchStats {
+        events,
+        last_event_ms,
+        ..stats
+    })
 }
 
-/// Fetches pages until the token repeats or `max_pages` calls were made; returns the calls made
-/// and whether the cap stopped it. Errors go down the channel, in order.
+/// Fetches pages until the token repeats (following: until the awaited line or the end of the
+/// wait) or `max_pages` calls were made. Errors go down the channel, in order.
 async fn fetch_pages(
     aws: Aws,
     loc: LogLocation,
     max_pages: u64,
+    follow: Option<Follow>,
     tx: mpsc::Sender<Result<Page>>,
-) -> (u64, bool) {
+) -> FetchStats {
     let mut token: Option<String> = None;
-    let mut calls = 0;
+    let mut stats = FetchStats::default();
+    // Following: when the end of the stream was first reached.
+    let mut at_end: Option<tokio::time::Instant> = None;
     loop {
-        if calls >= max_pages {
-            return (calls, true);
+        if stats.calls >= max_pages {
+            stats.capped = true;
+            return stats;
         }
         aws.limit.wait().await;
-        calls += 1;
+        stats.calls += 1;
         let sent = aws
             .logs
             .get_log_events()
@@ -100,7 +132,7 @@ async fn fetch_pages(
                     explain(&aws, &e, "logs:GetLogEvents", &loc.to_string())
                 };
                 let _ = tx.send(Err(err)).await;
-                return (calls, false);
+                return stats;
             }
         };
         let page: Page = out
@@ -114,12 +146,24 @@ async fn fetch_pages(
             })
             .collect();
         let next = out.next_forward_token().map(str::to_string);
+        if let Some(f) = &follow {
+            stats.found = page.iter().any(|(_, m)| (f.until)(m.as_bytes()));
+        }
         if !page.is_empty() && tx.send(Ok(page)).await.is_err() {
-            return (calls, false); // the reader gave up
+            return stats; // the reader gave up
+        }
+        if stats.found {
+            return stats;
         }
         // The end of the stream: the same token back (or none at all).
         if next.is_none() || next == token {
-            return (calls, false);
+            let Some(f) = &follow else { return stats };
+            let since = *at_end.get_or_insert_with(tokio::time::Instant::now);
+            stats.waited = since.elapsed();
+            if next.is_none() || stats.waited >= f.wait {
+                return stats;
+            }
+            tokio::time::sleep(f.poll.min(f.wait - stats.waited)).await;
         }
         token = next;
     }

@@ -23,6 +23,7 @@ use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 pub use build_ref::BuildRef;
+pub use logs::Follow;
 
 use crate::model::BuildMeta;
 use crate::source::LogSink;
@@ -287,6 +288,8 @@ pub struct FetchOptions {
     pub max_pages: u64,
     /// Ask CodeBuild for the build's metadata even when the log location is given.
     pub want_meta: bool,
+    /// The stream is still being written: read up to this point.
+    pub follow: Option<logs::Follow>,
 }
 
 /// What reading a build from AWS found besides the lines.
@@ -373,7 +376,7 @@ pub async fn fetch_log(
     if opts.settings.verbose {
         eprintln!("cachescope: reading {location} (region {})", aws.region);
     }
-    let stats = logs::stream_into(aws, &location, opts.max_pages, sink).await?;
+    let stats = logs::stream_into(aws, &location, opts.max_pages, opts.follow, sink).await?;
     if stats.capped {
         eprintln!(
             "cachescope: warning: stopped after {} GetLogEvents pages (--max-pages) before \

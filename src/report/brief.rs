@@ -1,0 +1,134 @@
+//! `report.md`: the in-build report, short enough for a pull-request comment or a chat message:
+//! the headline, the gates, what changed since the previous build, the findings, and only the
+//! steps that were not cached (cached ones are counted, not listed). The comparison's wording is
+//! shared with the HTML page.
+
+use super::build::{headline, md, md_table, pct, secs};
+use crate::analyze::gates::Verdict;
+use crate::analyze::history::History;
+use crate::analyze::Summary;
+use crate::model::{Step, StepStatus};
+
+/// `+12.0s`, `-3.5s`.
+fn signed_secs(d: f64) -> String {
+    format!("{d:+.1}s")
+}
+
+/// The comparison in a few sentences, most telling first.
+pub fn compare_lines(h: &History, sum: &Summary) -> Vec<String> {
+    let prev = h.previous_name();
+    let n = h.earlier.len();
+    let median = |what: String| {
+        if n > 1 {
+            format!("; median of the {n} earlier builds {what}")
+        } else {
+            String::new()
+        }
+    };
+    let change = h.hit_ratio_change.map_or(String::new(), |c| {
+        format!(" ({:+.0} points vs {prev})", c * 100.0)
+    });
+    let mut lines = vec![format!(
+        "hit ratio {}{change}{}",
+        pct(sum.hit_ratio),
+        median(pct(h.median_hit_ratio))
+    )];
+    let change = h.docker_build_change_s.map_or(String::new(), |c| {
+        format!(" ({} vs {prev})", signed_secs(c))
+    });
+    lines.push(format!(
+        "docker build {}{change}{}",
+        secs(sum.docker_build_s),
+        median(secs(h.median_docker_build_s))
+    ));
+    lines.push(format!(
+        "{} step(s) cached in {prev} were rebuilt now; {} rebuilt in {prev} were cached now",
+        h.previous.now_rebuilt.len(),
+        h.previous.now_cached.len()
+    ));
+    lines
+}
+
+/// The step's name as a Markdown code span (table cells are escaped by the table).
+fn code(name: &str) -> String {
+    format!("`{}`", name.replace('`', "'"))
+}
+
+pub fn markdown(
+    title: &str,
+    sum: &Summary,
+    steps: &[Step],
+    gates: &[Verdict],
+    history: Option<&History>,
+) -> Vec<u8> {
+    let mut out = format!(
+        "## Docker build cache: {} — hit_ratio {}\n\n{}\n\n",
+        sum.scenario.as_str(),
+        pct(sum.hit_ratio),
+        md(title)
+    );
+    let rows: Vec<Vec<String>> = headline(sum)
+        .into_iter()
+        .map(|(k, v)| vec![k.to_string(), v])
+        .collect();
+    out.push_str(&md_table(&["", "value"], &rows));
+    out.push_str("\n\n");
+    if !gates.is_empty() {
+        out.push_str("### Gates\n\n");
+        for g in gates {
+            let verdict = if g.passed { "passed" } else { "**FAILED**" };
+            out.push_str(&format!("- {}: {verdict} — {}\n", g.gate, md(&g.message)));
+        }
+        out.push('\n');
+    }
+    if let Some(h) = history {
+        out.push_str(&format!(
+            "### Compared with build {}\n\n",
+            h.previous_name()
+        ));
+        for line in compare_lines(h, sum) {
+            out.push_str(&format!("- {}\n", md(&line)));
+        }
+        for f in &h.previous.now_rebuilt {
+            let took = f.rebuilt_s.map_or(String::new(), |s| format!(" ({s:.1}s)"));
+            out.push_str(&format!("  - now rebuilt: {}{took}\n", code(&md(&f.name))));
+        }
+        out.push('\n');
+    }
+    if !sum.findings.is_empty() {
+        out.push_str("### Findings\n\n");
+        for f in &sum.findings {
+            out.push_str(&format!("- **{}**: {}", f.severity, md(&f.message)));
+            if let Some(fix) = &f.fix {
+                out.push_str(&format!(" — fix: {}", md(fix)));
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    let shown: Vec<&Step> = steps
+        .iter()
+        .filter(|s| s.status != StepStatus::Cached)
+        .collect();
+    out.push_str(&format!(
+        "### Steps not cached ({} of {}; the HTML report lists all)\n\n",
+        shown.len(),
+        steps.len()
+    ));
+    if !shown.is_empty() {
+        let rows: Vec<Vec<String>> = shown
+            .iter()
+            .map(|s| {
+                vec![
+                    s.step.clone(),
+                    s.status.as_str().to_string(),
+                    s.duration_s.map(|d| format!("{d:.1}s")).unwrap_or_default(),
+                    code(&s.name),
+                ]
+            })
+            .collect();
+        out.push_str(&md_table(&["step", "status", "duration", "name"], &rows));
+        out.push('\n');
+    }
+    out.into_bytes()
+}

@@ -1,0 +1,331 @@
+//! Inside CodeBuild: `cachescope report` with the `CODEBUILD_*` variables set, reading the build's
+//! own CloudWatch stream (moto behind the stub) while its last events arrive late, and comparing
+//! with earlier builds of the project (CodeBuild answered by the stub, then the store).
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::aws::{bare, events_of, now_ms, recorded, stderr, Canned, Moto, Stub, LOGS};
+use support::logs::codebuild_log;
+
+const PROJECT: &str = "tts-service-build";
+const UUID: &str = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+
+fn build_id() -> String {
+    format!("{PROJECT}:{UUID}")
+}
+
+fn corpus(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/corpus/logs")
+        .join(name);
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// The tool as a CodeBuild build runs it: its variables, credentials from the environment, the
+/// stub as endpoint.
+fn in_codebuild(stub: &Stub) -> Command {
+    let mut cmd = bare();
+    cmd.env("CODEBUILD_BUILD_ID", build_id())
+        .env("CODEBUILD_BUILD_NUMBER", "12")
+        .env("CODEBUILD_RESOLVED_SOURCE_VERSION", "9f3c2b1a7d6e")
+        .env("CODEBUILD_START_TIME", (now_ms() - 60_000).to_string())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &stub.url);
+    cmd
+}
+
+/// The recorded BatchGetBuilds answer for this build, still running (POST_BUILD), logging to
+/// the default group.
+fn running_build(stub: &Stub) {
+    let body = recorded("batch-get-builds-found.json")
+        .replace("{{ID}}", &build_id())
+        .replace("{{UUID}}", UUID);
+    let mut v: Value = serde_json::from_str(&body).unwrap();
+    let b = &mut v["builds"][0];
+    b["buildStatus"] = json!("IN_PROGRESS");
+    b["currentPhase"] = json!("POST_BUILD");
+    b["buildComplete"] = json!(false);
+    b.as_object_mut().unwrap().remove("endTime");
+    stub.codebuild("BatchGetBuilds", Canned::ok(v.to_string()));
+}
+
+fn json_file(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The steps of a report, as a comparable list.
+fn steps(report: &Value) -> Vec<Value> {
+    report["steps"].as_array().unwrap().clone()
+}
+
+/// `report` on its own stream: the first 100 lines are there when it starts, the rest (the
+/// BUILD phase's completion among them) arrive 2.5 s later. It waits for them, stops at the
+/// completion line (long before --wait), and reports what `report --log` reports for the file.
+#[test]
+fn report_follows_its_own_stream_to_the_build_phase_completion() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    running_build(&stub);
+    let log = corpus("020-codebuild-buildkit-pip-no-cache.log");
+    let mut events = events_of(&log, 1);
+    let last = events.last().unwrap().0;
+    events.push((
+        last + 5,
+        "[Container] 2025/03/08 23:04:29.790000 Entering phase POST_BUILD".into(),
+    ));
+    let (group, stream) = ("/custom/tts", format!("builds/{UUID}"));
+    moto.create_stream(group, &stream);
+    moto.put_events(group, &stream, &events[..100]);
+
+    let out = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let child = in_codebuild(&stub)
+        .args(["report", "--wait", "60", "--min-hit-ratio", "0.6", "--out"])
+        .arg(out.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    thread::sleep(Duration::from_millis(2500));
+    moto.put_events(group, &stream, &events[100..]);
+    let o = child.wait_with_output().unwrap();
+    let took = started.elapsed();
+    let err = stderr(&o);
+    // The gate still judges: the build rebuilt everything.
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("gate failed: min-hit-ratio"), "{err}");
+    assert!(
+        err.contains("the BUILD phase's completion line arrived"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{} events of log stream {stream}", events.len())),
+        "{err}"
+    );
+    assert!(
+        took < Duration::from_secs(30),
+        "stopped at the line, not after --wait: {took:?}"
+    );
+    // It polled the end of the stream at least once before the late events came.
+    assert!(stub.count(&format!("{LOGS}.GetLogEvents")) >= 3);
+
+    let report = json_file(&out.path().join("report.json"));
+    let file = tempfile::tempdir().unwrap();
+    let log_path = file.path().join("docker-build.log");
+    std::fs::write(&log_path, &log).unwrap();
+    let from_file = bare()
+        .args(["report", "--out"])
+        .arg(file.path().join("r"))
+        .arg("--log")
+        .arg(&log_path)
+        .output()
+        .unwrap();
+    assert_eq!(from_file.status.code(), Some(0), "{}", stderr(&from_file));
+    let expected = json_file(&file.path().join("r/report.json"));
+    assert_eq!(steps(&report), steps(&expected));
+    assert_eq!(
+        report["summary"]["hit_ratio"],
+        expected["summary"]["hit_ratio"]
+    );
+    // CodeBuild's record of the running build names it.
+    assert_eq!(report["summary"]["build"]["id"], build_id().as_str());
+    assert_eq!(report["summary"]["build"]["number"], 412);
+    assert_eq!(report["summary"]["build"]["status"], "IN_PROGRESS");
+    let md = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(md.contains(&build_id()), "{md}");
+}
+
+/// No completion line ever comes (the report runs in the BUILD phase itself): it waits --wait
+/// seconds at the end of the stream, says so, and reports the steps it saw.
+#[test]
+fn report_gives_up_after_wait_and_says_so() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    running_build(&stub);
+    let log = corpus("020-codebuild-buildkit-pip-no-cache.log");
+    let events = events_of(&log, 1);
+    let (group, stream) = ("/custom/tts", format!("builds/{UUID}"));
+    moto.create_stream(group, &stream);
+    moto.put_events(group, &stream, &events[..100]);
+
+    let out = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let o = in_codebuild(&stub)
+        .args(["report", "--wait", "2", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("no BUILD phase completion line 2s after reaching the end"),
+        "{err}"
+    );
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+    let report = json_file(&out.path().join("report.json"));
+    let seen = steps(&report);
+    assert!(!seen.is_empty());
+    // The last steps had not finished when the stream was read.
+    assert!(seen.iter().any(|s| s["status"] == "unfinished"), "{seen:?}");
+}
+
+/// `--log` inside CodeBuild: no AWS request; the build is named from its variables.
+#[test]
+fn report_on_a_teed_log_names_the_build_from_its_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("docker-build.log");
+    std::fs::write(&log, corpus("020-codebuild-buildkit-pip-no-cache.log")).unwrap();
+    let o = bare()
+        .env("CODEBUILD_BUILD_ID", build_id())
+        .env("CODEBUILD_BUILD_NUMBER", "12")
+        .env("CODEBUILD_RESOLVED_SOURCE_VERSION", "9f3c2b1a7d6e")
+        // Nowhere to send a request: any would fail the run.
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .args(["report", "--log"])
+        .arg(&log)
+        .arg("--out")
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report = json_file(&dir.path().join("r/report.json"));
+    let b = &report["summary"]["build"];
+    assert_eq!(b["id"], build_id().as_str());
+    assert_eq!(b["project"], PROJECT);
+    assert_eq!(b["number"], 12);
+    assert_eq!(b["source_version"], "9f3c2b1a7d6e");
+    let html = std::fs::read_to_string(dir.path().join("r/report.html")).unwrap();
+    assert!(html.contains(&format!("<title>Docker build cache: {}", build_id())));
+}
+
+/// Outside CodeBuild, with no log: a clear error, exit 2.
+#[test]
+fn report_with_nothing_to_read_says_what_to_give() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = bare()
+        .env_remove("CODEBUILD_BUILD_ID")
+        .args(["report", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("give --log FILE"), "{}", stderr(&o));
+}
+
+/// Builds 3, 6 and 9 of the project, warm, are in CodeBuild; build 12 (this one, running)
+/// rebuilt from its 4th step. `--compare last` names build 9 and the steps cached there and
+/// rebuilt now; `--compare 3` then reads all three, the stored one without a request.
+#[test]
+fn compare_with_earlier_builds_from_codebuild_then_the_store() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    let group = format!("/aws/codebuild/{PROJECT}");
+    let uuid = |n: usize| format!("7a6b5c4d-3e2f-4a1b-8c9d-{n:012x}");
+    let earlier = [3usize, 6, 9];
+    for &n in &earlier {
+        moto.create_stream(&group, &uuid(n));
+        moto.put_events(&group, &uuid(n), &events_of(&codebuild_log(n, 1, 5), 1));
+    }
+    // This build: same Dockerfile (n % 3 == 0), cache broke at COPY requirements.txt.
+    let this_log = codebuild_log(12, 2, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("docker-build.log");
+    std::fs::write(&log, &this_log).unwrap();
+    let this = format!("{PROJECT}:{}", uuid(12));
+    let ids: Vec<String> = [12usize, 9, 6, 3]
+        .iter()
+        .map(|n| format!("{PROJECT}:{}", uuid(*n)))
+        .collect();
+    stub.codebuild_fn("ListBuildsForProject", move |_| {
+        Canned::ok(json!({ "ids": ids }).to_string())
+    });
+    let base = (now_ms() / 1000 - 86_400) as f64;
+    stub.codebuild_fn("BatchGetBuilds", move |req| {
+        let builds: Vec<Value> = (req["ids"].as_array().unwrap().iter())
+            .map(|id| {
+                let id = id.as_str().unwrap();
+                let n = usize::from_str_radix(&id[id.len() - 12..], 16).unwrap();
+                let start = base + n as f64 * 600.0;
+                json!({
+                    "id": id, "buildNumber": n, "startTime": start, "projectName": PROJECT,
+                    "buildStatus": if n == 12 { "IN_PROGRESS" } else { "SUCCEEDED" },
+                    "logs": { "groupName": format!("/aws/codebuild/{PROJECT}"), "streamName": &id[id.len() - 36..] },
+                })
+            })
+            .collect();
+        Canned::ok(json!({ "builds": builds, "buildsNotFound": [] }).to_string())
+    });
+    let store = tempfile::tempdir().unwrap();
+    let report = |compare: &str, out: &str| -> (Output, Value) {
+        let o = in_codebuild(&stub)
+            .env("CODEBUILD_BUILD_ID", &this)
+            .env(
+                "CODEBUILD_START_TIME",
+                ((base + 12.0 * 600.0) * 1000.0).to_string(),
+            )
+            .args(["report", "--compare", compare, "--log"])
+            .arg(&log)
+            .arg("--store")
+            .arg(store.path())
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        (o, json_file(&dir.path().join(out).join("report.json")))
+    };
+
+    let (_, last) = report("last", "last");
+    let c = &last["compare"];
+    let names: Vec<&str> = (c["earlier"].as_array().unwrap().iter())
+        .map(|e| e["build"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, [format!("{PROJECT}:{}", uuid(9))]);
+    let rebuilt: Vec<&str> = (c["previous"]["now_rebuilt"].as_array().unwrap().iter())
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    // Cached in #9 (its first five steps), rebuilt now (all after the second).
+    assert_eq!(
+        rebuilt,
+        [
+            "[3/6] COPY requirements.txt .",
+            "[4/6] RUN pip install -r requirements.txt",
+            "[5/6] COPY src/ ./src/"
+        ]
+    );
+    let now = last["summary"]["hit_ratio"].as_f64().unwrap();
+    let before = c["earlier"][0]["hit_ratio"].as_f64().unwrap();
+    assert!(now < before);
+    assert!((c["hit_ratio_change"].as_f64().unwrap() - (now - before)).abs() < 1e-9);
+    let md = std::fs::read_to_string(dir.path().join("last/report.md")).unwrap();
+    assert!(md.contains("### Compared with build #9"), "{md}");
+    assert!(
+        md.contains("now rebuilt: `[4/6] RUN pip install -r requirements.txt`"),
+        "{md}"
+    );
+    let fetched = stub.count(&format!("{LOGS}.GetLogEvents"));
+    assert!(fetched >= 1);
+
+    // Three earlier builds: #9 from the store (no second read of its log), #6 and #3 fetched.
+    let (_, three) = report("3", "three");
+    let numbers: Vec<u64> = (three["compare"]["earlier"].as_array().unwrap().iter())
+        .map(|e| e["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, [9, 6, 3]);
+    assert_eq!(
+        stub.count(&format!("{LOGS}.GetLogEvents")) - fetched,
+        2 * fetched
+    );
+    let html = std::fs::read_to_string(dir.path().join("three/report.html")).unwrap();
+    assert!(html.contains("Compared with build #9"));
+}
