@@ -28,6 +28,8 @@ pub enum Command {
     Trend(TrendArgs),
     /// Inside the build: the post-build report (Markdown, HTML, JSON, JUnit XML) and its gates.
     Report(ReportArgs),
+    /// Check a project's docker layer cache set-up and a build's log: OK / WARN / FAIL with fixes.
+    Doctor(DoctorArgs),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -296,4 +298,36 @@ pub struct ReportArgs {
 
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// The CodeBuild project [default: the --build's, else $CODEBUILD_BUILD_ID's].
+    #[arg(long, short)]
+    pub project: Option<String>,
+
+    /// Check this build's log [default: the project's most recent finished build].
+    #[arg(long, value_name = "ID")]
+    pub build: Option<String>,
+
+    /// Check this log file instead of a build's (the project checks still need --project).
+    #[arg(long, value_name = "FILE", conflicts_with = "build")]
+    pub log: Option<String>,
+
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = DoctorFormat::Table)]
+    pub format: DoctorFormat,
+
+    /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
+    #[arg(long, value_name = "BYTES")]
+    pub max_line_bytes: Option<usize>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFormat {
+    Table,
+    Json,
 }

@@ -188,3 +188,19 @@ pub struct BuildMeta {
     pub log_group: Option<String>,
     pub log_stream: Option<String>,
 }
+
+/// A CodeBuild project's build-cache set-up (`BatchGetProjects`), as `doctor` checks it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ProjectSetup {
+    pub name: String,
+    /// `NO_CACHE`, `LOCAL` or `S3`.
+    pub cache_type: String,
+    /// `LOCAL_DOCKER_LAYER_CACHE`, `LOCAL_SOURCE_CACHE`, `LOCAL_CUSTOM_CACHE` (LOCAL only).
+    pub cache_modes: Vec<String>,
+    /// The S3 bucket/prefix (S3 only).
+    pub cache_location: Option<String>,
+    /// Docker inside the build needs it.
+    pub privileged_mode: bool,
+    /// The build image.
+    pub image: Option<String>,
+}

@@ -1,6 +1,7 @@
 //! Inside CodeBuild: `cachescope report` with the `CODEBUILD_*` variables set, reading the build's
 //! own CloudWatch stream (moto behind the stub) while its last events arrive late, and comparing
-//! with earlier builds of the project (CodeBuild answered by the stub, then the store).
+//! with earlier builds of the project (CodeBuild answered by the stub, then the store); and
+//! `cachescope doctor` against recorded project settings and builds with each problem.
 
 mod support;
 
@@ -328,4 +329,172 @@ fn compare_with_earlier_builds_from_codebuild_then_the_store() {
     );
     let html = std::fs::read_to_string(dir.path().join("three/report.html")).unwrap();
     assert!(html.contains("Compared with build #9"));
+}
+
+/// A BuildKit build of the generated project log with a cache import step: `import` is
+/// `Ok(())` for a good import, `Err(text)` for a failed one; `inline` passes the inline cache
+/// argument; `from_pull_s` rebuilds FROM with that pull time.
+fn buildkit_log(import: Result<(), &str>, inline: bool, from_pull_s: Option<f64>) -> String {
+    let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/tts-service:latest";
+    let mut log = codebuild_log(3, 1, if from_pull_s.is_some() { 0 } else { 5 });
+    if !inline {
+        log = log.replace("--build-arg BUILDKIT_INLINE_CACHE=1 ", "");
+    }
+    let step = match import {
+        Ok(()) => format!("#20 importing cache manifest from {image}\n#20 DONE 0.4s\n\n"),
+        Err(e) => format!("#20 importing cache manifest from {image}\n#20 ERROR: {e}\n\n"),
+    };
+    log = log.replace("#1 DONE 0.0s\n\n", &format!("#1 DONE 0.0s\n\n{step}"));
+    if let Some(s) = from_pull_s {
+        log = log.replace(
+            "#2 0.512 working on step 1\n#2 DONE 3.3s",
+            &format!("#2 0.512 resolve\n#2 DONE {s:.1}s"),
+        );
+    }
+    log
+}
+
+/// `doctor` against recorded BatchGetProjects answers (a good set-up and each bad one) and
+/// builds whose logs show each log-side problem; exit 1 on any FAIL, 2 when it cannot check.
+#[test]
+fn doctor_checks_project_settings_and_the_last_build() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    let group = format!("/aws/codebuild/{PROJECT}");
+    let uuid = |n: usize| format!("5e4d3c2b-1a09-4f8e-9d7c-{n:012x}");
+    let logs = [
+        (1, buildkit_log(Ok(()), true, None)),
+        (2, corpus("031-legacy-npm-install-partial-cache.log")),
+        (
+            3,
+            buildkit_log(
+                Err(&format!(
+                    "{}: not found",
+                    "123456789012.dkr.ecr.us-east-1.amazonaws.com/tts-service:latest"
+                )),
+                false,
+                None,
+            ),
+        ),
+        (4, buildkit_log(Ok(()), true, Some(48.5))),
+    ];
+    for (n, log) in &logs {
+        moto.create_stream(&group, &uuid(*n));
+        moto.put_events(&group, &uuid(*n), &events_of(log, 1));
+    }
+    // #5 is running; #1 is the most recent finished build (numbers: #1 = 10, others lower).
+    let ids: Vec<String> = [5usize, 1, 2, 3, 4]
+        .iter()
+        .map(|n| format!("{PROJECT}:{}", uuid(*n)))
+        .collect();
+    stub.codebuild_fn("ListBuildsForProject", move |_| {
+        Canned::ok(json!({ "ids": ids }).to_string())
+    });
+    stub.codebuild_fn("BatchGetBuilds", move |req| {
+        let builds: Vec<Value> = (req["ids"].as_array().unwrap().iter())
+            .map(|id| {
+                let id = id.as_str().unwrap();
+                let n = usize::from_str_radix(&id[id.len() - 12..], 16).unwrap();
+                json!({
+                    "id": id, "projectName": PROJECT,
+                    "buildNumber": match n { 5 => 11, 1 => 10, n => n },
+                    "buildStatus": if n == 5 { "IN_PROGRESS" } else { "SUCCEEDED" },
+                    "logs": { "groupName": format!("/aws/codebuild/{PROJECT}"), "streamName": &id[id.len() - 36..] },
+                })
+            })
+            .collect();
+        Canned::ok(json!({ "builds": builds, "buildsNotFound": [] }).to_string())
+    });
+    let doctor = |projects: Canned, build: Option<usize>| -> (Option<i32>, Value, String) {
+        stub.codebuild("BatchGetProjects", projects);
+        let mut cmd = in_codebuild(&stub);
+        cmd.env_remove("CODEBUILD_BUILD_ID").args([
+            "doctor",
+            "--project",
+            PROJECT,
+            "--format",
+            "json",
+        ]);
+        if let Some(n) = build {
+            cmd.args(["--build", &format!("{PROJECT}:{}", uuid(n))]);
+        }
+        let o = cmd.output().unwrap();
+        let v = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+        (o.status.code(), v, stderr(&o))
+    };
+    let status = |v: &Value, check: &str| -> String {
+        let c = (v["checks"].as_array().unwrap().iter())
+            .find(|c| c["check"] == check)
+            .unwrap_or_else(|| panic!("no {check} check in {v}"));
+        c["status"].as_str().unwrap().to_string()
+    };
+    let fix = |v: &Value, check: &str| -> String {
+        let c = (v["checks"].as_array().unwrap().iter())
+            .find(|c| c["check"] == check)
+            .unwrap();
+        c["fix"].as_str().unwrap_or("").to_string()
+    };
+    let recorded_projects =
+        |name: &str| Canned::ok(recorded(&format!("batch-get-projects-{name}.json")));
+
+    // A good set-up: every check OK; the build checked is the most recent finished one.
+    let (code, v, err) = doctor(recorded_projects("good"), None);
+    assert_eq!(code, Some(0), "{err}");
+    for c in v["checks"].as_array().unwrap() {
+        assert_eq!(c["status"], "OK", "{c}");
+    }
+    assert_eq!(v["build"], format!("{PROJECT}:{}", uuid(1)));
+    assert_eq!(v["checks"].as_array().unwrap().len(), 7);
+
+    // Project-side problems, each with its fix.
+    let (code, v, _) = doctor(recorded_projects("local-without-docker-layer-cache"), None);
+    assert_eq!(code, Some(1));
+    assert_eq!(status(&v, "project cache"), "FAIL");
+    assert!(fix(&v, "project cache").contains("LOCAL_DOCKER_LAYER_CACHE"));
+    assert_eq!(status(&v, "privileged mode"), "OK");
+    let (code, v, err) = doctor(recorded_projects("no-cache-not-privileged"), None);
+    assert_eq!(code, Some(1));
+    assert_eq!(status(&v, "project cache"), "WARN");
+    assert_eq!(status(&v, "privileged mode"), "FAIL");
+    assert!(err.contains("1 check(s) failed"), "{err}");
+    let (code, v, _) = doctor(recorded_projects("s3-cache"), None);
+    assert_eq!(code, Some(0));
+    assert_eq!(status(&v, "project cache"), "OK");
+
+    // Log-side problems.
+    let (code, v, _) = doctor(recorded_projects("good"), Some(2));
+    assert_eq!(code, Some(1));
+    assert_eq!(status(&v, "BuildKit"), "FAIL");
+    assert!(fix(&v, "BuildKit").contains("DOCKER_BUILDKIT=1"));
+    assert_eq!(status(&v, "--cache-from"), "FAIL");
+    let (code, v, _) = doctor(recorded_projects("good"), Some(3));
+    assert_eq!(code, Some(1));
+    assert_eq!(status(&v, "BuildKit"), "OK");
+    assert_eq!(status(&v, "cache import"), "FAIL");
+    let detail = (v["checks"].as_array().unwrap().iter())
+        .find(|c| c["check"] == "cache import")
+        .unwrap()["detail"]
+        .to_string();
+    assert!(
+        detail.contains("tts-service:latest does not exist"),
+        "{detail}"
+    );
+    assert_eq!(status(&v, "inline cache"), "FAIL");
+    let (code, v, _) = doctor(recorded_projects("good"), Some(4));
+    assert_eq!(code, Some(0));
+    assert_eq!(status(&v, "base image pull"), "WARN");
+
+    // Cannot check: no such project (exit 2); BatchGetProjects denied (skipped, the rest run).
+    let (code, _, err) = doctor(recorded_projects("not-found"), None);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("project tts-service-build not found"), "{err}");
+    let denied = Canned::error(
+        400,
+        "AccessDeniedException",
+        "not authorized to perform codebuild:BatchGetProjects",
+    );
+    let (code, v, _) = doctor(denied, None);
+    assert_eq!(code, Some(0));
+    assert_eq!(status(&v, "project cache"), "SKIP");
+    assert_eq!(status(&v, "BuildKit"), "OK");
 }

@@ -8,6 +8,7 @@
 
 pub mod baseline;
 pub mod diagnose;
+pub mod doctor;
 pub mod frames;
 pub mod gates;
 pub mod history;

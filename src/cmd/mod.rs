@@ -1,6 +1,7 @@
 //! One file per subcommand: glue between arguments, sources, the parser and renderers.
 
 pub mod build;
+pub mod doctor;
 pub mod output;
 pub mod read;
 pub mod report;
@@ -20,6 +21,7 @@ pub fn run(cli: crate::cli::Cli) -> anyhow::Result<ExitCode> {
         crate::cli::Command::Build(args) => build::run(&args, cli.verbose),
         crate::cli::Command::Trend(args) => trend::run(&args, cli.verbose),
         crate::cli::Command::Report(args) => report::run(&args, cli.verbose),
+        crate::cli::Command::Doctor(args) => doctor::run(&args, cli.verbose),
         crate::cli::Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "cachescope", &mut std::io::stdout());

@@ -110,6 +110,30 @@ pub fn read_into(input: &Input, opts: &ReadOptions, sink: &mut dyn LogSink) -> R
     }
 }
 
+/// Fetches and parses a build whose CodeBuild record is known (commands that go through many
+/// builds on one connection).
+pub async fn fetch_parsed(
+    aws: &aws::Aws,
+    meta: crate::model::BuildMeta,
+    fetch: &FetchOptions,
+    max_line: Option<usize>,
+) -> Result<BuildInput> {
+    let build =
+        aws::BuildRef::parse(&meta.id).with_context(|| format!("not a build ID: {}", meta.id))?;
+    let mut parsed = Parsed::default();
+    let mut feed = Feed::new(parser(max_line), |e| parsed.collect(e));
+    let fetched = aws::fetch_log(aws, &build, Some(meta), fetch, &mut feed)
+        .await
+        .with_context(|| format!("build {build}"))?;
+    feed.finish();
+    drop(feed);
+    Ok(BuildInput::from_parsed(
+        build.to_string(),
+        parsed,
+        fetched.meta,
+    ))
+}
+
 /// Parses a whole log. Returns the parsed build and the read error, if any, for
 /// [`report_problems`] to judge.
 pub fn read_build(

@@ -415,15 +415,10 @@ async fn fetch_and_store(
     max_line: Option<usize>,
     writer: &Mutex<Writer<'_>>,
 ) -> Result<TrendBuild> {
-    let build =
-        BuildRef::parse(&meta.id).with_context(|| format!("not a build ID: {}", meta.id))?;
-    let mut parsed = Parsed::default();
-    let mut feed = Feed::new(read::parser(max_line), |e| parsed.collect(e));
-    let fetched = aws::fetch_log(aws, &build, Some(meta), fetch, &mut feed).await?;
-    feed.finish();
-    drop(feed);
-    let input = BuildInput::from_parsed(build.to_string(), parsed, fetched.meta);
-    store_build(writer, &build.uuid, &input)
+    let uuid = BuildRef::parse(&meta.id).map(|b| b.uuid);
+    let input = read::fetch_parsed(aws, meta, fetch, max_line).await?;
+    let key = uuid.context("not a build ID")?;
+    store_build(writer, &key, &input)
 }
 
 /// Every file named, in directories named, or matching a glob pattern; sorted, once each.

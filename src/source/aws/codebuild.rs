@@ -1,13 +1,13 @@
 //! CodeBuild's record of a build (`BatchGetBuilds`): where its log is, and the metadata the log
 //! lacks — number, status, start and end, commit, phases with their durations; and the builds
-//! of a project (`ListBuildsForProject`).
+//! of a project (`ListBuildsForProject`), and a project's cache set-up (`BatchGetProjects`).
 
 use anyhow::Result;
 use aws_sdk_codebuild::primitives::DateTime;
 use aws_sdk_codebuild::types::{Build, BuildPhaseType};
 
 use super::{classify, explain, Aws, BuildRef, Failure};
-use crate::model::{span_s, BuildMeta, Phase};
+use crate::model::{span_s, BuildMeta, Phase, ProjectSetup};
 
 /// What CodeBuild answered about one build.
 #[derive(Debug)]
@@ -46,6 +46,53 @@ pub async fn lookup(aws: &Aws, build: &BuildRef) -> Result<Lookup> {
             aws.region
         ),
     }
+}
+
+/// What CodeBuild answered about a project.
+#[derive(Debug)]
+pub enum ProjectLookup {
+    Found(ProjectSetup),
+    NotFound,
+    /// `codebuild:BatchGetProjects` is not allowed; the message is AWS's.
+    Denied(String),
+}
+
+/// A project's cache and environment settings.
+pub async fn project(aws: &Aws, name: &str) -> Result<ProjectLookup> {
+    aws.limit.wait().await;
+    let out = match aws.codebuild.batch_get_projects().names(name).send().await {
+        Ok(out) => out,
+        Err(e) if classify(&e) == Failure::AccessDenied => {
+            let message = aws_sdk_codebuild::error::ProvideErrorMetadata::message(&e)
+                .unwrap_or("access denied")
+                .to_string();
+            return Ok(ProjectLookup::Denied(message));
+        }
+        Err(e) => {
+            let what = format!("project {name}");
+            return Err(explain(aws, &e, "codebuild:BatchGetProjects", &what));
+        }
+    };
+    let Some(p) = out.projects().iter().find(|p| p.name() == Some(name)) else {
+        return Ok(ProjectLookup::NotFound);
+    };
+    let cache = p.cache();
+    let env = p.environment();
+    Ok(ProjectLookup::Found(ProjectSetup {
+        name: name.to_string(),
+        cache_type: cache
+            .map_or("NO_CACHE", |c| c.r#type().as_str())
+            .to_string(),
+        cache_modes: cache.map_or_else(Vec::new, |c| {
+            c.modes().iter().map(|m| m.as_str().to_string()).collect()
+        }),
+        cache_location: cache
+            .and_then(|c| c.location())
+            .filter(|l| !l.is_empty())
+            .map(str::to_string),
+        privileged_mode: env.and_then(|e| e.privileged_mode()).unwrap_or(false),
+        image: env.map(|e| e.image().to_string()),
+    }))
 }
 
 /// Every build ID of a project. Pages of 100; no `sortOrder` (it fails on projects with more

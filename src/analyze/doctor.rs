@@ -1,0 +1,247 @@
+//! `cachescope doctor`'s checks: the list teams go through by hand when the docker layer cache
+//! does not work in CodeBuild — the project's cache and privileged mode, then in a build's log:
+//! BuildKit, `--cache-from`, the cache import (and whether the image it named exists), the
+//! inline cache argument, the base image's pull time. Each check is OK, WARN or FAIL with the fix.
+//!
+//! Pure: the command gathers the project and the build; this module only judges them.
+
+use serde::Serialize;
+
+use super::Summary;
+use crate::model::{ProjectSetup, Step, StepKind, StepStatus};
+
+/// A base image pull slower than this is worth a warning.
+pub const SLOW_PULL_S: f64 = 30.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+    /// Could not be checked (no permission, nothing to look at).
+    Skip,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::Warn => "WARN",
+            Status::Fail => "FAIL",
+            Status::Skip => "SKIP",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub check: &'static str,
+    pub status: Status,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+fn check(check: &'static str, status: Status, detail: String, fix: Option<&str>) -> Check {
+    Check {
+        check,
+        status,
+        detail,
+        fix: fix.map(str::to_string),
+    }
+}
+
+/// The project's settings: a docker layer cache (LOCAL with LOCAL_DOCKER_LAYER_CACHE, or S3)
+/// and privileged mode.
+pub fn project_checks(p: &ProjectSetup) -> Vec<Check> {
+    let has_docker_mode = p
+        .cache_modes
+        .iter()
+        .any(|m| m == "LOCAL_DOCKER_LAYER_CACHE");
+    let cache = match p.cache_type.as_str() {
+        "LOCAL" if has_docker_mode => check(
+            "project cache",
+            Status::Ok,
+            format!("LOCAL: {}", p.cache_modes.join(", ")),
+            None,
+        ),
+        "LOCAL" => check(
+            "project cache",
+            Status::Fail,
+            format!(
+                "LOCAL without LOCAL_DOCKER_LAYER_CACHE (modes: {})",
+                if p.cache_modes.is_empty() {
+                    "none".to_string()
+                } else {
+                    p.cache_modes.join(", ")
+                }
+            ),
+            Some("add LOCAL_DOCKER_LAYER_CACHE to the project's cache modes (Artifacts → Cache, or `aws codebuild update-project --cache type=LOCAL,modes=LOCAL_DOCKER_LAYER_CACHE,LOCAL_SOURCE_CACHE`)"),
+        ),
+        "S3" => check(
+            "project cache",
+            Status::Ok,
+            format!(
+                "S3 ({}): layers come from --cache-from; the S3 cache holds the buildspec's cache paths",
+                p.cache_location.as_deref().unwrap_or("no location")
+            ),
+            None,
+        ),
+        other => check(
+            "project cache",
+            Status::Warn,
+            format!("{other}: every build starts without local docker layers"),
+            Some("set the project's cache to LOCAL with LOCAL_DOCKER_LAYER_CACHE (or rely on a working --cache-from)"),
+        ),
+    };
+    let privileged = if p.privileged_mode {
+        check("privileged mode", Status::Ok, "on".into(), None)
+    } else {
+        check(
+            "privileged mode",
+            Status::Fail,
+            "off: the Docker daemon cannot run in the build container".into(),
+            Some("turn on privileged mode in the project's environment (`privilegedMode: true`)"),
+        )
+    };
+    vec![cache, privileged]
+}
+
+/// What a build's log shows of the cache set-up.
+pub fn log_checks(sum: &Summary, steps: &[Step]) -> Vec<Check> {
+    let h = &sum.health;
+    let unknown = || "no docker build command in the log".to_string();
+    let mut out = Vec::new();
+    out.push(match h.builder.as_str() {
+        "buildkit" => check("BuildKit", Status::Ok, "on".into(), None),
+        "none" => check(
+            "BuildKit",
+            Status::Skip,
+            "no docker build steps in the log".into(),
+            None,
+        ),
+        b => check(
+            "BuildKit",
+            Status::Fail,
+            format!("{b} builder ran: no cache import from a registry"),
+            Some("set DOCKER_BUILDKIT=1 in the buildspec's env (or use docker buildx build)"),
+        ),
+    });
+    out.push(match h.cache_from {
+        Some(true) => check("--cache-from", Status::Ok, "passed".into(), None),
+        Some(false) => check(
+            "--cache-from",
+            Status::Fail,
+            "not passed: a fresh build host has no layers to reuse".into(),
+            Some("docker build --cache-from $REPOSITORY_URI:latest ... (after docker pull or a registry login)"),
+        ),
+        None => check("--cache-from", Status::Skip, unknown(), None),
+    });
+    let image = h
+        .cache_import_ref
+        .as_deref()
+        .unwrap_or("the --cache-from image");
+    out.push(match h.cache_import.as_str() {
+        "ok" => check("cache import", Status::Ok, format!("imported from {image}"), None),
+        "failed" => {
+            let error = h.cache_import_error.as_deref().unwrap_or("failed");
+            let missing = error.contains("not found") || error.contains("does not exist");
+            if missing {
+                check(
+                    "cache import",
+                    Status::Fail,
+                    format!("{image} does not exist ({error})"),
+                    Some("push the image with inline cache first (BUILDKIT_INLINE_CACHE=1), and check the tag and the registry login"),
+                )
+            } else {
+                check(
+                    "cache import",
+                    Status::Fail,
+                    format!("from {image}: {error}"),
+                    Some("check the registry login (aws ecr get-login-password | docker login) and the image's name"),
+                )
+            }
+        }
+        _ if h.cache_from == Some(true) => check(
+            "cache import",
+            Status::Warn,
+            "--cache-from was passed but no cache manifest was imported".into(),
+            Some("the image may have no cache metadata: build it with --build-arg BUILDKIT_INLINE_CACHE=1"),
+        ),
+        _ => check("cache import", Status::Skip, "no cache import in the log".into(), None),
+    });
+    out.push(match (h.inline_cache, h.cache_to) {
+        (Some(true), _) => check("inline cache", Status::Ok, "BUILDKIT_INLINE_CACHE=1 passed".into(), None),
+        (Some(false), Some(true)) => check(
+            "inline cache",
+            Status::Ok,
+            "cache exported with --cache-to".into(),
+            None,
+        ),
+        (Some(false), _) => check(
+            "inline cache",
+            Status::Fail,
+            "not passed: the pushed image carries no cache metadata, so the next --cache-from imports nothing".into(),
+            Some("docker build --build-arg BUILDKIT_INLINE_CACHE=1 ..."),
+        ),
+        (None, _) => check("inline cache", Status::Skip, unknown(), None),
+    });
+    out.push(base_pull(steps));
+    out
+}
+
+/// The FROM steps' time: a pulled base image costs it on every build without a layer cache.
+fn base_pull(steps: &[Step]) -> Check {
+    let froms: Vec<&Step> = steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Dockerfile && s.instruction.as_deref() == Some("FROM"))
+        .collect();
+    if froms.is_empty() {
+        return check(
+            "base image pull",
+            Status::Skip,
+            "no FROM step in the log".into(),
+            None,
+        );
+    }
+    if froms.iter().all(|s| s.status == StepStatus::Cached) {
+        return check(
+            "base image pull",
+            Status::Ok,
+            "base image(s) from cache".into(),
+            None,
+        );
+    }
+    let Some(total) = froms.iter().map(|s| s.duration_s).sum::<Option<f64>>() else {
+        return check(
+            "base image pull",
+            Status::Skip,
+            "the log has no FROM step times".into(),
+            None,
+        );
+    };
+    let which = froms
+        .iter()
+        .map(|s| {
+            super::diagnose::instruction_text(s)
+                .trim_start_matches("FROM ")
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if total > SLOW_PULL_S {
+        check(
+            "base image pull",
+            Status::Warn,
+            format!("{total:.1}s pulling {which}"),
+            Some("pull the base image from ECR in the build's region (or an ECR pull-through cache) rather than a public registry"),
+        )
+    } else {
+        check(
+            "base image pull",
+            Status::Ok,
+            format!("{total:.1}s ({which})"),
+            None,
+        )
+    }
+}

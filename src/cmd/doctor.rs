@@ -1,0 +1,203 @@
+//! `cachescope doctor`: gathers a CodeBuild project's settings (`BatchGetProjects`) and one
+//! build's log (the most recent finished build, `--build`, or `--log`), runs the checks in
+//! [`crate::analyze::doctor`], prints them with their fixes, and exits 1 if any failed.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use comfy_table::{presets, ContentArrangement, Table};
+use serde::Serialize;
+
+use super::output::Output;
+use super::read::{self, ReadOptions};
+use super::{EXIT_GATE, EXIT_OK};
+use crate::analyze::doctor::{self, Check, Status};
+use crate::analyze::{summarize, BuildInput};
+use crate::cli::{DoctorArgs, DoctorFormat};
+use crate::model::BuildMeta;
+use crate::source::aws::codebuild::{self, ProjectLookup};
+use crate::source::aws::{self, Aws, BuildRef};
+use crate::source::{Input, LocalInput};
+
+/// What was checked.
+#[derive(Serialize)]
+struct Doc<'a> {
+    project: Option<&'a str>,
+    /// The build (or log file) whose log was checked.
+    build: Option<String>,
+    checks: &'a [Check],
+}
+
+pub fn run(args: &DoctorArgs, verbose: bool) -> Result<ExitCode> {
+    let build_ref = match args.build.as_deref() {
+        Some(id) => Some(BuildRef::parse(id).with_context(|| {
+            format!("--build {id:?} is not a CodeBuild build ID (project:uuid or ARN)")
+        })?),
+        None => None,
+    };
+    let own_project = std::env::var("CODEBUILD_BUILD_ID")
+        .ok()
+        .and_then(|id| BuildRef::parse(&id))
+        .map(|b| b.project);
+    let project = (args.project.clone())
+        .or_else(|| build_ref.as_ref().map(|b| b.project.clone()))
+        .or(own_project);
+    if project.is_none() && args.log.is_none() {
+        bail!("give --project P (or --build ID, or --log FILE to check a log alone)");
+    }
+    let opts = ReadOptions {
+        max_line: args.max_line_bytes,
+        aws: &args.aws,
+        verbose,
+        want_meta: true,
+        follow: None,
+    };
+
+    let mut checks = Vec::new();
+    let (setup, aws_build) = match &project {
+        Some(p) => from_aws(p, build_ref.as_ref(), args.log.is_none(), &opts)?,
+        None => (None, None),
+    };
+    match setup {
+        Some(ProjectLookup::Found(s)) => checks.extend(doctor::project_checks(&s)),
+        Some(ProjectLookup::NotFound) => bail!(
+            "project {} not found: check its name, the account (--profile) and the region (--region)",
+            project.as_deref().unwrap_or_default()
+        ),
+        Some(ProjectLookup::Denied(why)) => checks.push(skipped(
+            "project cache",
+            format!("codebuild:BatchGetProjects is not allowed ({why})"),
+        )),
+        None => checks.push(skipped("project cache", "no --project given".into())),
+    }
+    let build = match (&args.log, aws_build) {
+        (Some(log), _) => {
+            let input = Input::Local(LocalInput::from_arg(log));
+            let (build, stats, result) = read::read_build(&input, &opts);
+            read::report_problems(&input, &stats, result, build.steps.len(), verbose)?;
+            Some(build)
+        }
+        (None, build) => build,
+    };
+    let name = build.as_ref().map(|b| b.source.clone());
+    match &build {
+        Some(b) => checks.extend(doctor::log_checks(&summarize(b, None)?, &b.steps)),
+        None => checks.push(skipped(
+            "build log",
+            "the project has no finished build yet".into(),
+        )),
+    }
+
+    let doc = Doc {
+        project: project.as_deref(),
+        build: name,
+        checks: &checks,
+    };
+    let mut out = Output::open(None)?;
+    let bytes = match args.format {
+        DoctorFormat::Table => table(&doc).into_bytes(),
+        DoctorFormat::Json => {
+            let mut v = serde_json::to_vec_pretty(&doc)?;
+            v.push(b'\n');
+            v
+        }
+    };
+    out.write_all(&bytes)?;
+    out.commit()?;
+    let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
+    if failed > 0 {
+        eprintln!("cachescope: doctor: {failed} check(s) failed");
+        return Ok(ExitCode::from(EXIT_GATE));
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+fn skipped(check: &'static str, detail: String) -> Check {
+    Check {
+        check,
+        status: Status::Skip,
+        detail,
+        fix: None,
+    }
+}
+
+fn table(doc: &Doc) -> String {
+    let mut out = String::new();
+    if let Some(p) = doc.project {
+        out.push_str(&format!("project: {p}\n"));
+    }
+    if let Some(b) = &doc.build {
+        out.push_str(&format!("log checked: {b}\n"));
+    }
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(["check", "result", "detail", "fix"]);
+    // Wrapped to the terminal's width, or to 120 columns in a file or a CI log.
+    if !std::io::stdout().is_terminal() {
+        t.force_no_tty().set_width(120);
+    }
+    for c in doc.checks {
+        t.add_row([
+            c.check,
+            c.status.as_str(),
+            &c.detail,
+            c.fix.as_deref().unwrap_or(""),
+        ]);
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+    out
+}
+
+/// The project's settings and, unless a log file is checked instead (`want_build` false), a
+/// build parsed: `build`, else the most recent finished one.
+fn from_aws(
+    project: &str,
+    build: Option<&BuildRef>,
+    want_build: bool,
+    opts: &ReadOptions,
+) -> Result<(Option<ProjectLookup>, Option<BuildInput>)> {
+    let fetch = opts.fetch_options();
+    aws::runtime()?.block_on(async {
+        let aws = Aws::connect(&fetch.settings, build.and_then(|b| b.region.as_deref())).await?;
+        let setup = codebuild::project(&aws, project).await?;
+        if !want_build {
+            return Ok((Some(setup), None));
+        }
+        let meta = match build {
+            Some(b) => match codebuild::lookup(&aws, b).await? {
+                codebuild::Lookup::Found(m) => m,
+                codebuild::Lookup::Denied(why) => {
+                    bail!("codebuild:BatchGetBuilds is not allowed ({why}): doctor needs it, or give --log FILE")
+                }
+            },
+            None => match latest_finished(&aws, project).await? {
+                Some(m) => m,
+                None => return Ok((Some(setup), None)),
+            },
+        };
+        if opts.verbose {
+            eprintln!("cachescope: checking the log of build {}", meta.id);
+        }
+        let input = read::fetch_parsed(&aws, meta, &fetch, opts.max_line).await?;
+        Ok((Some(setup), Some(input)))
+    })
+}
+
+/// The project's most recent build that is not running. CodeBuild lists newest first; the
+/// first 100 listed are described (one call).
+async fn latest_finished(aws: &Aws, project: &str) -> Result<Option<BuildMeta>> {
+    let ids = codebuild::list_build_ids(aws, project).await?;
+    let first: Vec<String> = ids.into_iter().take(100).collect();
+    let described = codebuild::batch_get(aws, &first).await;
+    if let Some((_, why)) = described.failed.first() {
+        bail!("describing the builds of {project}: {why}");
+    }
+    Ok(described
+        .found
+        .into_iter()
+        .filter(|m| m.status.as_deref() != Some("IN_PROGRESS"))
+        .max_by_key(|m| (m.number, m.start_ms)))
+}
