@@ -49,6 +49,7 @@ fn options(endpoint: &str, rate: f64) -> FetchOptions {
         log_stream: None,
         max_pages: 10_000,
         want_meta: true,
+        follow: None,
     }
 }
 

@@ -1,6 +1,8 @@
-//! `cachescope report` from a teed log: the four files, the gates' exit codes and messages, and
-//! log text that cannot break out of the HTML or the JUnit XML.
+//! `cachescope report` from a teed log: the four files, the gates' exit codes and messages, log
+//! text that cannot break out of the HTML or the JUnit XML, the JUnit XML valid under its schema
+//! (tests/data/junit/junit.xsd), and report.md snapshots.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -11,19 +13,23 @@ fn path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// Runs from the repository root, so relative log paths (and the reports naming them) are the
+/// same on every machine.
 fn report(log: &Path, out: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cachescope"))
-        .args([
-            "report",
-            "--log",
-            log.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .args(extra)
-        .env_remove("CODEBUILD_BUILD_ID")
-        .output()
-        .unwrap()
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cachescope"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["report", "--log"])
+        .arg(log)
+        .arg("--out")
+        .arg(out)
+        .args(extra);
+    // Outside CodeBuild, even where the tests run inside it.
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("CODEBUILD_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.output().unwrap()
 }
 
 fn stderr(o: &Output) -> String {
@@ -91,9 +97,9 @@ fn gates_pass_fail_and_a_report_that_cannot_be_built() {
 }
 
 /// JUnit XML: one case per Dockerfile step (FROM excluded) with its time, one per gate, a
-/// failed gate as a failure; Markdown: the same as `build --format markdown`.
+/// failed gate as a failure. (report.md: `report_markdown_snapshots`.)
 #[test]
-fn junit_and_markdown() {
+fn junit_cases_and_gates() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r");
     let o = report(
@@ -137,13 +143,6 @@ fn junit_and_markdown() {
         .unwrap();
     assert_eq!(suite.attribute("tests"), Some("8"));
     assert_eq!(suite.attribute("failures"), Some("1"));
-
-    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-    let build = Command::new(env!("CARGO_BIN_EXE_cachescope"))
-        .args(["build", path(LOG).to_str().unwrap(), "--format", "markdown"])
-        .output()
-        .unwrap();
-    assert_eq!(md, String::from_utf8(build.stdout).unwrap());
 }
 
 /// Step names and error text come from the log: they show as text, never as markup.
@@ -176,4 +175,208 @@ fn log_text_is_escaped() {
         .descendants()
         .filter_map(|n| n.attribute("name"))
         .any(|n| n.contains("<script>alert(1)</script>")));
+}
+
+/// The XML Schema validators the JUnit test can use, the first one installed.
+enum Validator {
+    /// Python's `xmlschema` (`python3 -m pip install xmlschema`).
+    Xmlschema,
+    Xmllint,
+}
+
+const VALIDATE_PY: &str = r#"
+import sys, xmlschema
+schema = xmlschema.XMLSchema(sys.argv[1])
+for f in sys.argv[2:]:
+    try:
+        e = next(schema.iter_errors(f), None)
+    except Exception as x:
+        e = x
+    if e is not None:
+        print(f, " ".join(str(getattr(e, "reason", None) or e).split()), sep="\t")
+"#;
+
+impl Validator {
+    fn find() -> Option<Validator> {
+        let runs = |cmd: &str, arg: &[&str]| {
+            Command::new(cmd)
+                .args(arg)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if runs("python3", &["-c", "import xmlschema"]) {
+            Some(Validator::Xmlschema)
+        } else if runs("xmllint", &["--version"]) {
+            Some(Validator::Xmllint)
+        } else {
+            None
+        }
+    }
+
+    /// The files that do not validate against `xsd`, each with what it breaks.
+    fn errors(&self, xsd: &Path, files: &[PathBuf]) -> BTreeMap<PathBuf, String> {
+        let (program, head) = match self {
+            Validator::Xmlschema => ("python3", vec!["-c", VALIDATE_PY]),
+            Validator::Xmllint => ("xmllint", vec!["--noout", "--schema"]),
+        };
+        let o = Command::new(program)
+            .args(head)
+            .arg(xsd)
+            .args(files)
+            .output()
+            .unwrap();
+        let (out, err) = (
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+        );
+        match self {
+            Validator::Xmlschema => {
+                assert!(o.status.success(), "{program}: {err}");
+                out.lines()
+                    .filter_map(|l| l.split_once('\t'))
+                    .map(|(f, why)| (PathBuf::from(f), why.to_string()))
+                    .collect()
+            }
+            // xmllint says `FILE validates` or reports lines starting with `FILE:`.
+            Validator::Xmllint => files
+                .iter()
+                .filter(|f| !err.contains(&format!("{} validates", f.display())))
+                .map(|f| {
+                    let prefix = f.to_string_lossy();
+                    let why: Vec<&str> = err.lines().filter(|l| l.starts_with(&*prefix)).collect();
+                    (f.clone(), why.join(" | "))
+                })
+                .collect(),
+        }
+    }
+}
+
+fn count(doc: &roxmltree::Document, tag: &str) -> usize {
+    doc.descendants().filter(|n| n.has_tag_name(tag)).count()
+}
+
+/// junit.xml validates against the strict JUnit schema for logs of every kind, with and without
+/// a failing gate and with markup and control characters in step names; its counts agree with
+/// its test cases; and the validator does reject what the schema forbids.
+#[test]
+fn junit_is_valid_under_the_schema() {
+    let Some(validator) = Validator::find() else {
+        let why = "no XML Schema validator (python3 -m pip install xmlschema, or xmllint)";
+        assert!(
+            std::env::var("CACHESCOPE_REQUIRE_XMLSCHEMA").as_deref() != Ok("1"),
+            "CACHESCOPE_REQUIRE_XMLSCHEMA=1: {why}"
+        );
+        eprintln!("SKIPPED: {why}");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // Markup, ANSI colour codes and a control character in a step name.
+    let hostile = dir.path().join("hostile.log");
+    let text = std::fs::read_to_string(path(LOG)).unwrap().replace(
+        "#6 [2/7] RUN pip install",
+        "#6 [2/7] RUN echo <script>alert(1)</script> \x1b[31mred\x1b[0m \x01 && pip install",
+    );
+    std::fs::write(&hostile, text).unwrap();
+    let corpus = |name: &str| PathBuf::from(format!("testdata/corpus/logs/{name}.log"));
+    let logs = [
+        corpus("001-jenkins-plugin-cli-error"), // a step fails
+        corpus("002-netalertx-multistage-all-cached"),
+        corpus("020-codebuild-buildkit-pip-no-cache"),
+        corpus("006-jetson-ros-user-canceled"),
+        corpus("016-gha-two-builds-second-all-cached"),
+        corpus("022-codebuild-legacy-platform-warning-trailing-spaces"),
+        corpus("027-legacy-jenkins-truncated-log"), // a step unfinished
+        hostile,
+    ];
+    let mut good = Vec::new();
+    for (i, log) in logs.iter().enumerate() {
+        for gate in [&[][..], &["--min-hit-ratio", "0.99"]] {
+            let out = dir.path().join(format!("{i}-{}", gate.len()));
+            let o = report(log, &out, gate);
+            let file = out.join("junit.xml");
+            let xml = std::fs::read_to_string(&file)
+                .unwrap_or_else(|e| panic!("{}: {e}: {}", log.display(), stderr(&o)));
+            let doc = roxmltree::Document::parse(&xml).unwrap();
+            let suite = doc
+                .descendants()
+                .find(|n| n.has_tag_name("testsuite"))
+                .unwrap();
+            let attr = |n: roxmltree::Node, a| n.attribute(a).unwrap().parse::<usize>().unwrap();
+            assert_eq!(attr(suite, "tests"), count(&doc, "testcase"), "{file:?}");
+            assert_eq!(attr(suite, "failures"), count(&doc, "failure"), "{file:?}");
+            assert_eq!(attr(suite, "skipped"), count(&doc, "skipped"), "{file:?}");
+            assert_eq!(attr(doc.root_element(), "tests"), attr(suite, "tests"));
+            assert_eq!(
+                attr(doc.root_element(), "failures"),
+                attr(suite, "failures")
+            );
+            let gate_failed = doc
+                .descendants()
+                .any(|n| n.has_tag_name("failure") && n.attribute("type") == Some("gate-failed"));
+            assert_eq!(o.status.code(), Some(i32::from(gate_failed)), "{file:?}");
+            good.push(file);
+        }
+    }
+    let xml = std::fs::read_to_string(good.last().unwrap()).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let name = "RUN echo <script>alert(1)</script> \u{FFFD}[31mred\u{FFFD}[0m \u{FFFD} &&";
+    assert!(doc
+        .descendants()
+        .filter_map(|n| n.attribute("name"))
+        .any(|n| n.contains(name)));
+
+    // Copies the schema forbids: the validator must reject each one.
+    let xml = std::fs::read_to_string(&good[0]).unwrap(); // 001, no gate
+    let swap = |from: &str, to: &str| xml.replacen(from, to, 1);
+    let stamp = &xml[xml.find("timestamp=").unwrap()..][.."timestamp=\"2026-01-01T00:00:00".len()];
+    let broken = [
+        swap(" hostname=\"localhost\"", ""),
+        swap(" classname=\"docker-build.run1\"", ""),
+        swap("time=\"0.000\"><system-out>", "time=\"abc\"><system-out>"),
+        swap(
+            "time=\"0.000\"><system-out>",
+            "time=\"-0.000\"><system-out>",
+        ),
+        swap(" type=\"step-failed\"", ""),
+        swap(stamp, &format!("{stamp}Z")), // a time zone
+        swap("</testcase>", "</testcase><system-out/>"), // out of order
+        swap("docker build cache", "\x1b[1mdocker build cache"), // not XML 1.0
+    ];
+    let mut bad = Vec::new();
+    for (i, b) in broken.iter().enumerate() {
+        assert_ne!(b, &xml, "broken copy {i} is the original");
+        let file = dir.path().join(format!("broken-{i}.xml"));
+        std::fs::write(&file, b).unwrap();
+        bad.push(file);
+    }
+
+    let xsd = path("tests/data/junit/junit.xsd");
+    let errors = validator.errors(&xsd, &[&good[..], &bad[..]].concat());
+    for f in &good {
+        assert!(!errors.contains_key(f), "{}: {}", f.display(), errors[f]);
+    }
+    for f in &bad {
+        assert!(errors.contains_key(f), "{} passed validation", f.display());
+    }
+}
+
+/// report.md as the command writes it: with a failing gate, and without gates on a legacy log
+/// cut short (the log named as given, relative to the repository).
+#[test]
+fn report_markdown_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    for (log, gate, code) in [
+        (
+            "001-jenkins-plugin-cli-error.log",
+            &["--min-hit-ratio", "0.9"][..],
+            1,
+        ),
+        ("027-legacy-jenkins-truncated-log.log", &[], 0),
+    ] {
+        let out = dir.path().join(log);
+        let o = report(&Path::new("testdata/corpus/logs").join(log), &out, gate);
+        assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+        let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+        insta::assert_snapshot!(format!("report-md-{}", &log[..3]), md);
+    }
 }

@@ -7,7 +7,7 @@ use super::build::{headline, md, md_table, pct, secs};
 use crate::analyze::gates::Verdict;
 use crate::analyze::history::History;
 use crate::analyze::Summary;
-use crate::model::{Step, StepStatus};
+use crate::model::{Step, StepKind, StepStatus};
 
 /// `+12.0s`, `-3.5s`.
 fn signed_secs(d: f64) -> String {
@@ -106,14 +106,19 @@ pub fn markdown(
         }
         out.push('\n');
     }
+    // Dockerfile steps only (BuildKit's internal steps are noise here), and any failed step.
+    let dockerfile = || steps.iter().filter(|s| s.kind == StepKind::Dockerfile);
     let shown: Vec<&Step> = steps
         .iter()
-        .filter(|s| s.status != StepStatus::Cached)
+        .filter(|s| {
+            s.status == StepStatus::Error
+                || (s.kind == StepKind::Dockerfile && s.status != StepStatus::Cached)
+        })
         .collect();
     out.push_str(&format!(
-        "### Steps not cached ({} of {}; the HTML report lists all)\n\n",
+        "### Steps not cached ({} of {} Dockerfile steps; the HTML report lists every step)\n\n",
         shown.len(),
-        steps.len()
+        dockerfile().count()
     ));
     if !shown.is_empty() {
         let rows: Vec<Vec<String>> = shown

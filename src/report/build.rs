@@ -82,7 +82,7 @@ pub fn headline(sum: &Summary) -> Vec<(&'static str, String)> {
                 "{} ({} of {})",
                 pct(sum.hit_ratio),
                 sum.dockerfile_cached,
-                sum.dockerfile_steps
+                sum.dockerfile_finished
             ),
         ),
         ("hit_ratio_all (all finished steps)", pct(sum.hit_ratio_all)),
