@@ -261,8 +261,9 @@ pub struct ReportArgs {
     #[arg(long, value_name = "ID", env = "CODEBUILD_BUILD_ID")]
     pub build: Option<String>,
 
-    /// Reading the build's own stream: once its end is reached, how long to wait for the
-    /// BUILD phase's completion line (CloudWatch delivers events seconds late).
+    /// Reading the build's own stream: how long to keep polling for the BUILD phase's
+    /// completion line, counted from first reaching the end of the stream (CloudWatch delivers
+    /// events seconds late).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     pub wait: f64,
 
@@ -310,7 +311,7 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "ID")]
     pub build: Option<String>,
 
-    /// Check this log file instead of a build's (the project checks still need --project).
+    /// Check this log file instead of a build's (the project is still checked when known).
     #[arg(long, value_name = "FILE", conflicts_with = "build")]
     pub log: Option<String>,
 

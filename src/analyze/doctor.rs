@@ -51,9 +51,20 @@ fn check(check: &'static str, status: Status, detail: String, fix: Option<&str>)
     }
 }
 
+/// Whether a build's log shows the registry cache working (`--cache-from` imported).
+pub fn registry_cache_works(sum: &Summary) -> bool {
+    sum.health.cache_import == "ok"
+}
+
 /// The project's settings: a docker layer cache (LOCAL with LOCAL_DOCKER_LAYER_CACHE, or S3)
-/// and privileged mode.
-pub fn project_checks(p: &ProjectSetup) -> Vec<Check> {
+/// and privileged mode. No layer cache is a FAIL, or a WARN when the registry cache is seen
+/// working (`registry_works`), since then builds still reuse layers.
+pub fn project_checks(p: &ProjectSetup, registry_works: bool) -> Vec<Check> {
+    let no_layer_cache = if registry_works {
+        Status::Warn
+    } else {
+        Status::Fail
+    };
     let has_docker_mode = p
         .cache_modes
         .iter()
@@ -67,7 +78,7 @@ pub fn project_checks(p: &ProjectSetup) -> Vec<Check> {
         ),
         "LOCAL" => check(
             "project cache",
-            Status::Fail,
+            no_layer_cache,
             format!(
                 "LOCAL without LOCAL_DOCKER_LAYER_CACHE (modes: {})",
                 if p.cache_modes.is_empty() {
@@ -89,7 +100,7 @@ pub fn project_checks(p: &ProjectSetup) -> Vec<Check> {
         ),
         other => check(
             "project cache",
-            Status::Warn,
+            no_layer_cache,
             format!("{other}: every build starts without local docker layers"),
             Some("set the project's cache to LOCAL with LOCAL_DOCKER_LAYER_CACHE (or rely on a working --cache-from)"),
         ),
@@ -123,7 +134,14 @@ pub fn log_checks(sum: &Summary, steps: &[Step]) -> Vec<Check> {
         b => check(
             "BuildKit",
             Status::Fail,
-            format!("{b} builder ran: no cache import from a registry"),
+            format!(
+                "the legacy builder ran{}: no cache import from a registry",
+                if b == "legacy" {
+                    ""
+                } else {
+                    " for some builds"
+                }
+            ),
             Some("set DOCKER_BUILDKIT=1 in the buildspec's env (or use docker buildx build)"),
         ),
     });
@@ -171,6 +189,12 @@ pub fn log_checks(sum: &Summary, steps: &[Step]) -> Vec<Check> {
         _ => check("cache import", Status::Skip, "no cache import in the log".into(), None),
     });
     out.push(match (h.inline_cache, h.cache_to) {
+        _ if h.cache_from == Some(false) => check(
+            "inline cache",
+            Status::Skip,
+            "no --cache-from, so no build reads it (see --cache-from)".into(),
+            None,
+        ),
         (Some(true), _) => check("inline cache", Status::Ok, "BUILDKIT_INLINE_CACHE=1 passed".into(), None),
         (Some(false), Some(true)) => check(
             "inline cache",
@@ -204,7 +228,12 @@ fn base_pull(steps: &[Step]) -> Check {
             None,
         );
     }
-    if froms.iter().all(|s| s.status == StepStatus::Cached) {
+    // Cached FROMs cost nothing (and BuildKit gives them no time).
+    let pulled: Vec<&Step> = froms
+        .into_iter()
+        .filter(|s| s.status != StepStatus::Cached)
+        .collect();
+    if pulled.is_empty() {
         return check(
             "base image pull",
             Status::Ok,
@@ -212,14 +241,19 @@ fn base_pull(steps: &[Step]) -> Check {
             None,
         );
     }
-    let Some(total) = froms.iter().map(|s| s.duration_s).sum::<Option<f64>>() else {
+    let froms: Vec<&Step> = pulled
+        .into_iter()
+        .filter(|s| s.duration_s.is_some())
+        .collect();
+    if froms.is_empty() {
         return check(
             "base image pull",
             Status::Skip,
             "the log has no FROM step times".into(),
             None,
         );
-    };
+    }
+    let total: f64 = froms.iter().filter_map(|s| s.duration_s).sum();
     let which = froms
         .iter()
         .map(|s| {
@@ -243,5 +277,62 @@ fn base_pull(steps: &[Step]) -> Check {
             format!("{total:.1}s ({which})"),
             None,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{StepKind, StepStatus};
+
+    fn from(status: StepStatus, secs: Option<f64>, image: &str) -> Step {
+        Step {
+            invocation: 1,
+            vertex: Some(2),
+            step: "#2".into(),
+            name: format!("[1/3] FROM {image}"),
+            stage: None,
+            index: Some(1),
+            total: Some(3),
+            instruction: Some("FROM".into()),
+            kind: StepKind::Dockerfile,
+            status,
+            duration_s: secs,
+            line: 1,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn base_pull_counts_only_pulled_froms() {
+        let a = from(StepStatus::Cached, None, "golang:1.23");
+        let b = from(StepStatus::Rebuilt, Some(41.5), "alpine:3.20");
+        let c = base_pull(&[a.clone(), b]);
+        assert_eq!(c.status, Status::Warn, "{c:?}");
+        assert!(c.detail.starts_with("41.5s pulling alpine:3.20"), "{c:?}");
+        assert_eq!(base_pull(std::slice::from_ref(&a)).status, Status::Ok);
+        let quick = from(StepStatus::Rebuilt, Some(2.0), "alpine:3.20");
+        assert_eq!(base_pull(&[a, quick]).status, Status::Ok);
+        assert_eq!(base_pull(&[]).status, Status::Skip);
+    }
+
+    #[test]
+    fn no_layer_cache_fails_unless_the_registry_cache_works() {
+        let p = ProjectSetup {
+            cache_type: "NO_CACHE".into(),
+            privileged_mode: true,
+            ..ProjectSetup::default()
+        };
+        assert_eq!(project_checks(&p, false)[0].status, Status::Fail);
+        assert_eq!(project_checks(&p, true)[0].status, Status::Warn);
+        let local = ProjectSetup {
+            cache_type: "LOCAL".into(),
+            cache_modes: vec!["LOCAL_DOCKER_LAYER_CACHE".into()],
+            privileged_mode: false,
+            ..p
+        };
+        let checks = project_checks(&local, false);
+        assert_eq!(checks[0].status, Status::Ok);
+        assert_eq!(checks[1].status, Status::Fail, "privileged mode off");
     }
 }

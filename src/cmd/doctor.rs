@@ -54,13 +54,27 @@ pub fn run(args: &DoctorArgs, verbose: bool) -> Result<ExitCode> {
         follow: None,
     };
 
-    let mut checks = Vec::new();
     let (setup, aws_build) = match &project {
         Some(p) => from_aws(p, build_ref.as_ref(), args.log.is_none(), &opts)?,
         None => (None, None),
     };
+    let build = match (&args.log, aws_build) {
+        (Some(log), _) => {
+            let input = Input::Local(LocalInput::from_arg(log));
+            let (build, stats, result) = read::read_build(&input, &opts);
+            read::report_problems(&input, &stats, result, build.steps.len(), verbose)?;
+            Some(build)
+        }
+        (None, build) => build,
+    };
+    let summary = build.as_ref().map(|b| summarize(b, None)).transpose()?;
+    let registry_works = summary.as_ref().is_some_and(doctor::registry_cache_works);
+
+    let mut checks = Vec::new();
     match setup {
-        Some(ProjectLookup::Found(s)) => checks.extend(doctor::project_checks(&s)),
+        Some(ProjectLookup::Found(s)) => {
+            checks.extend(doctor::project_checks(&s, registry_works));
+        }
         Some(ProjectLookup::NotFound) => bail!(
             "project {} not found: check its name, the account (--profile) and the region (--region)",
             project.as_deref().unwrap_or_default()
@@ -71,19 +85,10 @@ pub fn run(args: &DoctorArgs, verbose: bool) -> Result<ExitCode> {
         )),
         None => checks.push(skipped("project cache", "no --project given".into())),
     }
-    let build = match (&args.log, aws_build) {
-        (Some(log), _) => {
-            let input = Input::Local(LocalInput::from_arg(log));
-            let (build, stats, result) = read::read_build(&input, &opts);
-            read::report_problems(&input, &stats, result, build.steps.len(), verbose)?;
-            Some(build)
-        }
-        (None, build) => build,
-    };
     let name = build.as_ref().map(|b| b.source.clone());
-    match &build {
-        Some(b) => checks.extend(doctor::log_checks(&summarize(b, None)?, &b.steps)),
-        None => checks.push(skipped(
+    match (&build, &summary) {
+        (Some(b), Some(sum)) => checks.extend(doctor::log_checks(sum, &b.steps)),
+        _ => checks.push(skipped(
             "build log",
             "the project has no finished build yet".into(),
         )),
@@ -186,7 +191,8 @@ fn from_aws(
     })
 }
 
-/// The project's most recent build that is not running. CodeBuild lists newest first; the
+/// The project's most recent build that ran to an end (SUCCEEDED or FAILED: a stopped or
+/// timed-out build may never have reached its docker build). CodeBuild lists newest first; the
 /// first 100 listed are described (one call).
 async fn latest_finished(aws: &Aws, project: &str) -> Result<Option<BuildMeta>> {
     let ids = codebuild::list_build_ids(aws, project).await?;
@@ -198,6 +204,6 @@ async fn latest_finished(aws: &Aws, project: &str) -> Result<Option<BuildMeta>> 
     Ok(described
         .found
         .into_iter()
-        .filter(|m| m.status.as_deref() != Some("IN_PROGRESS"))
+        .filter(|m| matches!(m.status.as_deref(), Some("SUCCEEDED" | "FAILED")))
         .max_by_key(|m| (m.number, m.start_ms)))
 }

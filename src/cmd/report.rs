@@ -23,7 +23,7 @@ use crate::analyze::trend::TrendBuild;
 use crate::analyze::{summarize, BuildInput, Summary};
 use crate::chart::{waterfall, ImageFormat};
 use crate::cli::ReportArgs;
-use crate::model::BuildMeta;
+use crate::model::{BuildMeta, StepKind};
 use crate::parse::line::completes_phase;
 use crate::report::{brief, build as render, page};
 use crate::source::aws::{BuildRef, Fetched, Follow};
@@ -45,9 +45,9 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
     {
         bail!("--max-rebuilt-seconds must be a number of seconds ≥ 0");
     }
-    if !(args.wait.is_finite() && args.wait >= 0.0) {
+    let Ok(wait) = Duration::try_from_secs_f64(args.wait) else {
         bail!("--wait must be a number of seconds ≥ 0");
-    }
+    };
     let compare = args.compare.as_deref().map(parse_compare).transpose()?;
     let build_ref = match args.build.as_deref().filter(|b| !b.is_empty()) {
         Some(id) => Some(BuildRef::parse(id).with_context(|| {
@@ -71,13 +71,13 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
         want_meta: true,
         follow: matches!(input, Input::Build(_)).then(|| Follow {
             until: |line| completes_phase(line, b"BUILD"),
-            wait: Duration::from_secs_f64(args.wait),
+            wait,
             poll: POLL,
         }),
     };
     let (mut build, stats, result) = read::read_build(&input, &opts);
     if let Ok(ReadOutcome::Aws(f)) = &result {
-        eprintln!("cachescope: {}", what_was_read(f, args.wait));
+        eprintln!("cachescope: {}", what_was_read(f));
     }
     read::report_problems(&input, &stats, result, build.steps.len(), verbose)
         .context("the report could not be built")?;
@@ -92,8 +92,13 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
         build.meta = build_ref.as_ref().map(meta_from_env);
     }
     let summary = summarize(&build, None)?;
-    let history = match compare {
-        Some(n) => compare_with(args, &opts, &build, &summary, n)?,
+    // The comparison is extra: when it cannot be made, the report is still written.
+    let history = match compare.map(|n| compare_with(args, &opts, &build, &summary, n)) {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => {
+            eprintln!("cachescope: warning: no comparison with earlier builds: {e:#}");
+            None
+        }
         None => None,
     };
     let verdicts = gates::check(
@@ -165,19 +170,20 @@ fn parse_compare(s: &str) -> Result<usize> {
 }
 
 /// One line on how far the build's own stream was read, and whether that is all of it.
-fn what_was_read(f: &Fetched, wait: f64) -> String {
+fn what_was_read(f: &Fetched) -> String {
     let upto = f
         .stats
         .last_event_ms
         .map_or(String::new(), |ms| format!(" up to {}", render::utc(ms)));
     let how = if f.stats.found {
-        "the BUILD phase's completion line arrived, so the build's docker steps are all in"
-            .to_string()
+        "the BUILD phase's completion line arrived, so the BUILD phase is all in".to_string()
+    } else if f.stats.capped {
+        "stopped by --max-pages before the BUILD phase's completion line".to_string()
     } else {
         format!(
-            "no BUILD phase completion line {:.0}s after reaching the end of the stream: steps \
-             logged later are not in this report (run it in post_build, or raise --wait)",
-            wait
+            "no BUILD phase completion line {:.0}s after first reaching the end of the stream: \
+             steps logged later are not in this report (run it in post_build, or raise --wait)",
+            f.stats.waited.as_secs_f64()
         )
     };
     format!(
@@ -230,8 +236,15 @@ fn compare_with(
         jobs: 4,
         quiet: true,
     };
+    // --log-group / --log-stream name this build's log, not the earlier builds'.
+    let aws_args = crate::cli::AwsArgs {
+        log_group: None,
+        log_stream: None,
+        ..opts.aws.clone()
+    };
     let opts = ReadOptions {
         follow: None,
+        aws: &aws_args,
         ..opts.clone()
     };
     let (mut ready, keys) = match from_codebuild(&how, &opts, &store, &meta.project, &filter) {
@@ -267,6 +280,8 @@ fn compare_with(
             meta.number
                 .is_none_or(|now| b.number.is_none_or(|x| x < now))
         })
+        // A build stopped before its docker build has nothing to compare.
+        .filter(|b| b.steps.iter().any(|s| s.kind == StepKind::Dockerfile))
         .take(n)
         .collect();
     if earlier.is_empty() {

@@ -7,7 +7,7 @@ use super::build::{headline, md, md_table, pct, secs};
 use crate::analyze::gates::Verdict;
 use crate::analyze::history::History;
 use crate::analyze::Summary;
-use crate::model::{Step, StepKind, StepStatus};
+use crate::model::{Step, StepStatus};
 
 /// `+12.0s`, `-3.5s`.
 fn signed_secs(d: f64) -> String {
@@ -91,7 +91,8 @@ pub fn markdown(
         }
         for f in &h.previous.now_rebuilt {
             let took = f.rebuilt_s.map_or(String::new(), |s| format!(" ({s:.1}s)"));
-            out.push_str(&format!("  - now rebuilt: {}{took}\n", code(&md(&f.name))));
+            let name = f.name.split_whitespace().collect::<Vec<_>>().join(" ");
+            out.push_str(&format!("  - now rebuilt: {}{took}\n", code(&name)));
         }
         out.push('\n');
     }
@@ -106,19 +107,23 @@ pub fn markdown(
         }
         out.push('\n');
     }
-    // Dockerfile steps only (BuildKit's internal steps are noise here), and any failed step.
-    let dockerfile = || steps.iter().filter(|s| s.kind == StepKind::Dockerfile);
+    // The steps hit_ratio counts (Dockerfile steps, FROM excluded) that were not cached, and any
+    // failed step; BuildKit's internal steps are noise here.
+    let counted = steps
+        .iter()
+        .filter(|s| s.is_cacheable_instruction())
+        .count();
     let shown: Vec<&Step> = steps
         .iter()
         .filter(|s| {
             s.status == StepStatus::Error
-                || (s.kind == StepKind::Dockerfile && s.status != StepStatus::Cached)
+                || (s.is_cacheable_instruction() && s.status != StepStatus::Cached)
         })
         .collect();
     out.push_str(&format!(
-        "### Steps not cached ({} of {} Dockerfile steps; the HTML report lists every step)\n\n",
+        "### Steps not cached ({} of {counted} Dockerfile steps, FROM excluded; the HTML report \
+         lists every step)\n\n",
         shown.len(),
-        dockerfile().count()
     ));
     if !shown.is_empty() {
         let rows: Vec<Vec<String>> = shown
