@@ -261,10 +261,15 @@ pub struct ReportArgs {
     #[arg(long, value_name = "ID", env = "CODEBUILD_BUILD_ID")]
     pub build: Option<String>,
 
-    /// Reading the build's own stream: how long to keep polling for the BUILD phase's
-    /// completion line, counted from first reaching the end of the stream (CloudWatch delivers
-    /// events seconds late).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    /// Reading the build's own stream (still being written; CloudWatch delivers events seconds
+    /// late): how long to keep polling its end for the BUILD phase's completion line while no
+    /// new event arrives. Following stops after 10 × this in all.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30.0,
+        conflicts_with = "log"
+    )]
     pub wait: f64,
 
     /// Compare with the previous build of the project (`last`) or the N before this one: the
@@ -274,7 +279,7 @@ pub struct ReportArgs {
     pub compare: Option<String>,
 
     /// Where earlier builds are stored [default: the user's cache directory].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", requires = "compare")]
     pub store: Option<PathBuf>,
 
     /// Write report.md, report.html, report.json and junit.xml here.

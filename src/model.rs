@@ -192,7 +192,6 @@ pub struct BuildMeta {
 /// A CodeBuild project's build-cache set-up (`BatchGetProjects`), as `doctor` checks it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ProjectSetup {
-    pub name: String,
     /// `NO_CACHE`, `LOCAL` or `S3`.
     pub cache_type: String,
     /// `LOCAL_DOCKER_LAYER_CACHE`, `LOCAL_SOURCE_CACHE`, `LOCAL_CUSTOM_CACHE` (LOCAL only).

@@ -169,7 +169,7 @@ fn report_gives_up_after_wait_and_says_so() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(
-        err.contains("no BUILD phase completion line 2s after first reaching the end"),
+        err.contains("no BUILD phase completion line, and no new event for 2s at the end"),
         "{err}"
     );
     assert!(took >= Duration::from_secs(2), "{took:?}");
@@ -178,6 +178,73 @@ fn report_gives_up_after_wait_and_says_so() {
     assert!(!seen.is_empty());
     // The last steps had not finished when the stream was read.
     assert!(seen.iter().any(|s| s["status"] == "unfinished"), "{seen:?}");
+}
+
+/// Events keep coming in batches, each within --wait of the last: the wait counts from the last
+/// new event, so the read goes on to the completion line (4.5 s in, with --wait 3).
+#[test]
+fn report_keeps_following_while_events_arrive() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    running_build(&stub);
+    let events = events_of(&corpus("020-codebuild-buildkit-pip-no-cache.log"), 1);
+    let (group, stream) = ("/custom/tts", format!("builds/{UUID}"));
+    moto.create_stream(group, &stream);
+    moto.put_events(group, &stream, &events[..60]);
+    let out = tempfile::tempdir().unwrap();
+    let child = in_codebuild(&stub)
+        .args(["report", "--wait", "3", "--out"])
+        .arg(out.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    thread::sleep(Duration::from_millis(2000));
+    moto.put_events(group, &stream, &events[60..120]);
+    thread::sleep(Duration::from_millis(2500));
+    moto.put_events(group, &stream, &events[120..]);
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("the BUILD phase's completion line arrived"),
+        "{err}"
+    );
+    let report = json_file(&out.path().join("report.json"));
+    assert!(steps(&report).iter().all(|s| s["status"] != "unfinished"));
+}
+
+/// A finished build's stream is complete: read whole, no waiting for a line that never comes.
+#[test]
+fn report_on_a_finished_build_does_not_wait() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    let body = recorded("batch-get-builds-found.json")
+        .replace("{{ID}}", &build_id())
+        .replace("{{UUID}}", UUID);
+    stub.codebuild("BatchGetBuilds", Canned::ok(body));
+    let events = events_of(&corpus("020-codebuild-buildkit-pip-no-cache.log"), 1);
+    let (group, stream) = ("/custom/tts", format!("builds/{UUID}"));
+    moto.create_stream(group, &stream);
+    moto.put_events(group, &stream, &events[..100]);
+    let out = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let o = in_codebuild(&stub)
+        .args(["report", "--wait", "60", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("the build has finished: its whole stream was read"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 /// `--log` inside CodeBuild: no AWS request; the build is named from its variables.
@@ -223,8 +290,8 @@ fn report_with_nothing_to_read_says_what_to_give() {
     assert!(stderr(&o).contains("give --log FILE"), "{}", stderr(&o));
 }
 
-/// Builds 3, 6 and 9 of the project, warm, are in CodeBuild; build 12 (this one, running)
-/// rebuilt from its 4th step. `--compare last` names build 9 and the steps cached there and
+/// Builds 3, 6 and 9 of the project, warm, are in CodeBuild (10 stopped, 11 running); build 12
+/// (this one, running) rebuilt from its 4th step. `--compare last` names build 9 and the steps cached there and
 /// rebuilt now; `--compare 3` then reads all three, the stored one without a request.
 #[test]
 fn compare_with_earlier_builds_from_codebuild_then_the_store() {
@@ -243,7 +310,8 @@ fn compare_with_earlier_builds_from_codebuild_then_the_store() {
     let log = dir.path().join("docker-build.log");
     std::fs::write(&log, &this_log).unwrap();
     let this = format!("{PROJECT}:{}", uuid(12));
-    let ids: Vec<String> = [12usize, 9, 6, 3]
+    // #11 is running too and #10 was stopped: neither is compared with.
+    let ids: Vec<String> = [12usize, 11, 10, 9, 6, 3]
         .iter()
         .map(|n| format!("{PROJECT}:{}", uuid(*n)))
         .collect();
@@ -259,7 +327,7 @@ fn compare_with_earlier_builds_from_codebuild_then_the_store() {
                 let start = base + n as f64 * 600.0;
                 json!({
                     "id": id, "buildNumber": n, "startTime": start, "projectName": PROJECT,
-                    "buildStatus": if n == 12 { "IN_PROGRESS" } else { "SUCCEEDED" },
+                    "buildStatus": match n { 12 | 11 => "IN_PROGRESS", 10 => "STOPPED", _ => "SUCCEEDED" },
                     "logs": { "groupName": format!("/aws/codebuild/{PROJECT}"), "streamName": &id[id.len() - 36..] },
                 })
             })
@@ -331,6 +399,29 @@ fn compare_with_earlier_builds_from_codebuild_then_the_store() {
     );
     let html = std::fs::read_to_string(dir.path().join("three/report.html")).unwrap();
     assert!(html.contains("Compared with build #9"));
+
+    // Outside the build, another build named by --build: CodeBuild places it (#9), so the
+    // build before it is #6, not a later one.
+    let o = in_codebuild(&stub)
+        .env_remove("CODEBUILD_BUILD_ID")
+        .args([
+            "report",
+            "--compare",
+            "last",
+            "--build",
+            &format!("{PROJECT}:{}", uuid(9)),
+        ])
+        .arg("--log")
+        .arg(&log)
+        .arg("--store")
+        .arg(store.path())
+        .arg("--out")
+        .arg(dir.path().join("other"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let other = json_file(&dir.path().join("other/report.json"));
+    assert_eq!(other["compare"]["earlier"][0]["number"], 6);
 }
 
 /// A BuildKit build of the generated project log with a cache import step: `import` is
@@ -506,4 +597,38 @@ fn doctor_checks_project_settings_and_the_last_build() {
     assert_eq!(code, Some(0));
     assert_eq!(status(&v, "project cache"), "SKIP");
     assert_eq!(status(&v, "BuildKit"), "OK");
+
+    // The builds cannot be listed: the project is still checked, the log check says why not.
+    // (A responder wins over a canned answer in the stub.)
+    stub.codebuild_fn("ListBuildsForProject", |_| {
+        Canned::error(
+            400,
+            "AccessDeniedException",
+            "not authorized to perform codebuild:ListBuildsForProject",
+        )
+    });
+    let (code, v, err) = doctor(recorded_projects("no-cache-not-privileged"), None);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(status(&v, "privileged mode"), "FAIL");
+    assert_eq!(status(&v, "build log"), "SKIP");
+    let detail = v["checks"].as_array().unwrap().last().unwrap()["detail"].to_string();
+    assert!(
+        detail.contains("codebuild:ListBuildsForProject"),
+        "{detail}"
+    );
+
+    // A log file, the project from the build's own variables.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("docker-build.log");
+    std::fs::write(&log, buildkit_log(Ok(()), true, None)).unwrap();
+    stub.codebuild("BatchGetProjects", recorded_projects("good"));
+    let o = in_codebuild(&stub)
+        .args(["doctor", "--format", "json", "--log"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["project"], PROJECT);
+    assert_eq!(v["checks"].as_array().unwrap().len(), 7);
 }

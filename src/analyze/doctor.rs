@@ -106,7 +106,11 @@ pub fn project_checks(p: &ProjectSetup, registry_works: bool) -> Vec<Check> {
         ),
     };
     let privileged = if p.privileged_mode {
-        check("privileged mode", Status::Ok, "on".into(), None)
+        let image = p
+            .image
+            .as_deref()
+            .map_or(String::new(), |i| format!(" (image {i})"));
+        check("privileged mode", Status::Ok, format!("on{image}"), None)
     } else {
         check(
             "privileged mode",

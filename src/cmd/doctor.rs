@@ -54,18 +54,29 @@ pub fn run(args: &DoctorArgs, verbose: bool) -> Result<ExitCode> {
         follow: None,
     };
 
+    if let (Some(p), Some(b)) = (&args.project, &build_ref) {
+        if p != &b.project {
+            eprintln!(
+                "cachescope: warning: build {b} belongs to project {}, not {p}: its log is \
+                 checked against {p}'s settings",
+                b.project
+            );
+        }
+    }
     let (setup, aws_build) = match &project {
         Some(p) => from_aws(p, build_ref.as_ref(), args.log.is_none(), &opts)?,
-        None => (None, None),
+        None => (None, BuildLog::None),
     };
-    let build = match (&args.log, aws_build) {
+    let (build, unavailable) = match (&args.log, aws_build) {
         (Some(log), _) => {
             let input = Input::Local(LocalInput::from_arg(log));
             let (build, stats, result) = read::read_build(&input, &opts);
             read::report_problems(&input, &stats, result, build.steps.len(), verbose)?;
-            Some(build)
+            (Some(build), None)
         }
-        (None, build) => build,
+        (None, BuildLog::Parsed(b)) => (Some(*b), None),
+        (None, BuildLog::None) => (None, None),
+        (None, BuildLog::Unavailable(why)) => (None, Some(why)),
     };
     let summary = build.as_ref().map(|b| summarize(b, None)).transpose()?;
     let registry_works = summary.as_ref().is_some_and(doctor::registry_cache_works);
@@ -90,7 +101,7 @@ pub fn run(args: &DoctorArgs, verbose: bool) -> Result<ExitCode> {
         (Some(b), Some(sum)) => checks.extend(doctor::log_checks(sum, &b.steps)),
         _ => checks.push(skipped(
             "build log",
-            "the project has no finished build yet".into(),
+            unavailable.unwrap_or_else(|| "the project has no finished build yet".into()),
         )),
     }
 
@@ -156,38 +167,59 @@ fn table(doc: &Doc) -> String {
     out
 }
 
+/// The build whose log doctor checks.
+enum BuildLog {
+    Parsed(Box<BuildInput>),
+    /// The project has no finished build, or a log file is checked instead.
+    None,
+    /// The most recent build could not be found or read: its checks are skipped, with why.
+    Unavailable(String),
+}
+
 /// The project's settings and, unless a log file is checked instead (`want_build` false), a
-/// build parsed: `build`, else the most recent finished one.
+/// build parsed: `build` (its errors are the command's), else the most recent finished one (its
+/// errors skip the log checks: the project's checks still stand).
 fn from_aws(
     project: &str,
     build: Option<&BuildRef>,
     want_build: bool,
     opts: &ReadOptions,
-) -> Result<(Option<ProjectLookup>, Option<BuildInput>)> {
+) -> Result<(Option<ProjectLookup>, BuildLog)> {
     let fetch = opts.fetch_options();
     aws::runtime()?.block_on(async {
         let aws = Aws::connect(&fetch.settings, build.and_then(|b| b.region.as_deref())).await?;
         let setup = codebuild::project(&aws, project).await?;
         if !want_build {
-            return Ok((Some(setup), None));
+            return Ok((Some(setup), BuildLog::None));
         }
-        let meta = match build {
+        let (meta, chosen) = match build {
             Some(b) => match codebuild::lookup(&aws, b).await? {
-                codebuild::Lookup::Found(m) => m,
+                codebuild::Lookup::Found(m) => (m, true),
                 codebuild::Lookup::Denied(why) => {
                     bail!("codebuild:BatchGetBuilds is not allowed ({why}): doctor needs it, or give --log FILE")
                 }
             },
-            None => match latest_finished(&aws, project).await? {
-                Some(m) => m,
-                None => return Ok((Some(setup), None)),
+            None => match latest_finished(&aws, project).await {
+                Ok(Some(m)) => (m, false),
+                Ok(None) => return Ok((Some(setup), BuildLog::None)),
+                Err(e) => {
+                    let why = format!("finding the project's last build: {e:#}");
+                    return Ok((Some(setup), BuildLog::Unavailable(why)));
+                }
             },
         };
         if opts.verbose {
             eprintln!("cachescope: checking the log of build {}", meta.id);
         }
-        let input = read::fetch_parsed(&aws, meta, &fetch, opts.max_line).await?;
-        Ok((Some(setup), Some(input)))
+        let id = meta.id.clone();
+        match read::fetch_parsed(&aws, meta, &fetch, opts.max_line).await {
+            Ok(input) => Ok((Some(setup), BuildLog::Parsed(Box::new(input)))),
+            Err(e) if !chosen => Ok((
+                Some(setup),
+                BuildLog::Unavailable(format!("reading the last build {id}: {e:#}")),
+            )),
+            Err(e) => Err(e),
+        }
     })
 }
 

@@ -26,12 +26,16 @@ use crate::cli::ReportArgs;
 use crate::model::{BuildMeta, StepKind};
 use crate::parse::line::completes_phase;
 use crate::report::{brief, build as render, page};
-use crate::source::aws::{BuildRef, Fetched, Follow};
+use crate::source::aws::{self, codebuild, Aws, BuildRef, Fetched, Follow};
 use crate::source::{Input, LocalInput};
 use crate::store::Store;
 
 /// The pause between polls at the end of a stream still being written.
 const POLL: Duration = Duration::from_secs(1);
+
+/// Following the build's own stream stops after this many `--wait`s in all, even while events
+/// keep coming (a build that logs on and never completes its BUILD phase).
+const FOLLOW_LIMIT: u32 = 10;
 
 pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
     if let Some(r) = args.min_hit_ratio {
@@ -72,6 +76,7 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
         follow: matches!(input, Input::Build(_)).then(|| Follow {
             until: |line| completes_phase(line, b"BUILD"),
             wait,
+            limit: wait.saturating_mul(FOLLOW_LIMIT),
             poll: POLL,
         }),
     };
@@ -179,10 +184,22 @@ fn what_was_read(f: &Fetched) -> String {
         "the BUILD phase's completion line arrived, so the BUILD phase is all in".to_string()
     } else if f.stats.capped {
         "stopped by --max-pages before the BUILD phase's completion line".to_string()
+    } else if f.stats.limited {
+        format!(
+            "no BUILD phase completion line after following the stream for {FOLLOW_LIMIT} × \
+             --wait: steps logged later are not in this report"
+        )
+    } else if f
+        .meta
+        .as_ref()
+        .is_some_and(|m| m.status.as_deref() != Some("IN_PROGRESS"))
+    {
+        "the build has finished: its whole stream was read".to_string()
     } else {
         format!(
-            "no BUILD phase completion line {:.0}s after first reaching the end of the stream: \
-             steps logged later are not in this report (run it in post_build, or raise --wait)",
+            "no BUILD phase completion line, and no new event for {:.0}s at the end of the \
+             stream: steps logged later are not in this report (run it in post_build, or raise \
+             --wait)",
             f.stats.waited.as_secs_f64()
         )
     };
@@ -224,11 +241,29 @@ fn compare_with(
     let Some(meta) = &build.meta else {
         bail!("--compare needs the build's project: run inside CodeBuild, or give --build ID");
     };
+    // Another build than the one running this (`--build` with `--log`): only CodeBuild knows its
+    // number and start, which tell the builds before it.
+    let described;
+    let meta = if meta.number.is_none() && meta.start_ms.is_none() {
+        described = describe(opts, meta).unwrap_or_else(|e| {
+            eprintln!(
+                "cachescope: warning: {e:#}; comparing with the most recent builds of {}",
+                meta.project
+            );
+            meta.clone()
+        });
+        &described
+    } else {
+        meta
+    };
     let store = Store::open(args.store.as_deref())?;
     // Started before this one (when its start is unknown, one more, in case it is among them).
+    // Builds that ran to an end: a stopped or timed-out one may never have reached its docker
+    // build (and one that did not is left out below).
     let filter = Filter {
         until_ms: meta.start_ms,
         limit: Some(n + usize::from(meta.start_ms.is_none())),
+        statuses: vec!["SUCCEEDED".into(), "FAILED".into()],
         ..Filter::default()
     };
     let how = Collect {
@@ -249,9 +284,16 @@ fn compare_with(
     };
     let (mut ready, keys) = match from_codebuild(&how, &opts, &store, &meta.project, &filter) {
         Ok(c) => {
-            for (id, why) in &c.failures {
+            // One failed call can cost many builds: the first few are named, the rest counted.
+            for (id, why) in c.failures.iter().take(3) {
                 eprintln!(
                     "cachescope: warning: earlier build {id} left out of the comparison: {why}"
+                );
+            }
+            if c.failures.len() > 3 {
+                eprintln!(
+                    "cachescope: warning: and {} more earlier builds left out",
+                    c.failures.len() - 3
                 );
             }
             (c.ready, c.keys)
@@ -291,4 +333,19 @@ fn compare_with(
         );
     }
     Ok(history::history(summary, &build.steps, &earlier))
+}
+
+/// CodeBuild's record of a build named by `--build`.
+fn describe(opts: &ReadOptions, meta: &BuildMeta) -> Result<BuildMeta> {
+    let id = BuildRef::parse(&meta.id).with_context(|| format!("not a build ID: {}", meta.id))?;
+    let fetch = opts.fetch_options();
+    aws::runtime()?.block_on(async {
+        let aws = Aws::connect(&fetch.settings, id.region.as_deref()).await?;
+        match codebuild::lookup(&aws, &id).await? {
+            codebuild::Lookup::Found(m) => Ok(m),
+            codebuild::Lookup::Denied(why) => {
+                bail!("codebuild:BatchGetBuilds is not allowed ({why}) to place build {id}")
+            }
+        }
+    })
 }

@@ -79,7 +79,6 @@ pub async fn project(aws: &Aws, name: &str) -> Result<ProjectLookup> {
     let cache = p.cache();
     let env = p.environment();
     Ok(ProjectLookup::Found(ProjectSetup {
-        name: name.to_string(),
         cache_type: cache
             .map_or("NO_CACHE", |c| c.r#type().as_str())
             .to_string(),

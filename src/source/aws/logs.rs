@@ -8,7 +8,8 @@
 //!
 //! A build reading its own stream ([`Follow`]) reads a stream that is still being written, and
 //! CloudWatch delivers events seconds late: at the end it keeps polling until the line it waits
-//! for arrives or its wait runs out, so the read always ends at a bounded point.
+//! for arrives, no new event has come for its wait, or its overall limit is reached — so the read
+//! always ends at a bounded point.
 
 use std::fmt;
 use std::time::Duration;
@@ -40,8 +41,10 @@ impl fmt::Display for LogLocation {
 pub struct Follow {
     /// The line to wait for: the read stops after the page that has it.
     pub until: fn(&[u8]) -> bool,
-    /// How long to keep polling once the end of the stream is reached without it.
+    /// How long to keep polling at the end of the stream while no new event arrives.
     pub wait: Duration,
+    /// How long to follow in all, however steadily events arrive.
+    pub limit: Duration,
     /// The pause between polls at the end of the stream.
     pub poll: Duration,
 }
@@ -56,8 +59,10 @@ pub struct FetchStats {
     pub capped: bool,
     /// Following: the awaited line arrived.
     pub found: bool,
-    /// Following: time spent polling the end of the stream for it.
+    /// Following: how long the end of the stream had no new event when the read stopped.
     pub waited: Duration,
+    /// Following: the overall limit stopped the read.
+    pub limited: bool,
     /// The timestamp of the last event read (ms since the epoch).
     pub last_event_ms: Option<i64>,
 }
@@ -94,8 +99,8 @@ pub async fn stream_into(
     })
 }
 
-/// Fetches pages until the token repeats (following: until the awaited line or the end of the
-/// wait) or `max_pages` calls were made. Errors go down the channel, in order.
+/// Fetches pages until the token repeats (following: until the awaited line, the wait or the
+/// limit) or `max_pages` calls were made. Errors go down the channel, in order.
 async fn fetch_pages(
     aws: Aws,
     loc: LogLocation,
@@ -105,8 +110,9 @@ async fn fetch_pages(
 ) -> FetchStats {
     let mut token: Option<String> = None;
     let mut stats = FetchStats::default();
-    // Following: when the end of the stream was first reached.
-    let mut at_end: Option<tokio::time::Instant> = None;
+    // Following: when it started, and since when no new event has come at the end.
+    let started = tokio::time::Instant::now();
+    let mut idle_since: Option<tokio::time::Instant> = None;
     loop {
         if stats.calls >= max_pages {
             stats.capped = true;
@@ -149,7 +155,8 @@ async fn fetch_pages(
         if let Some(f) = &follow {
             stats.found = page.iter().any(|(_, m)| (f.until)(m.as_bytes()));
         }
-        if !page.is_empty() && tx.send(Ok(page)).await.is_err() {
+        let new_events = !page.is_empty();
+        if new_events && tx.send(Ok(page)).await.is_err() {
             return stats; // the reader gave up
         }
         if stats.found {
@@ -158,12 +165,19 @@ async fn fetch_pages(
         // The end of the stream: the same token back (or none at all).
         if next.is_none() || next == token {
             let Some(f) = &follow else { return stats };
-            let since = *at_end.get_or_insert_with(tokio::time::Instant::now);
-            stats.waited = since.elapsed();
-            if next.is_none() || stats.waited >= f.wait {
+            let now = tokio::time::Instant::now();
+            if new_events {
+                idle_since = Some(now);
+            }
+            stats.waited = now - *idle_since.get_or_insert(now);
+            let left = f.limit.saturating_sub(now - started);
+            stats.limited = left.is_zero();
+            if next.is_none() || stats.waited >= f.wait || stats.limited {
                 return stats;
             }
-            tokio::time::sleep(f.poll.min(f.wait - stats.waited)).await;
+            tokio::time::sleep(f.poll.min(f.wait - stats.waited).min(left)).await;
+        } else if new_events {
+            idle_since = None;
         }
         token = next;
     }

@@ -376,7 +376,12 @@ pub async fn fetch_log(
     if opts.settings.verbose {
         eprintln!("cachescope: reading {location} (region {})", aws.region);
     }
-    let stats = logs::stream_into(aws, &location, opts.max_pages, opts.follow, sink).await?;
+    // Only a running build's stream is still being written.
+    let running = meta
+        .as_ref()
+        .is_none_or(|m| m.status.as_deref() == Some("IN_PROGRESS"));
+    let follow = opts.follow.filter(|_| running);
+    let stats = logs::stream_into(aws, &location, opts.max_pages, follow, sink).await?;
     if stats.capped {
         eprintln!(
             "cachescope: warning: stopped after {} GetLogEvents pages (--max-pages) before \
