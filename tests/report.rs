@@ -380,3 +380,36 @@ fn report_markdown_snapshots() {
         insta::assert_snapshot!(format!("report-md-{}", &log[..3]), md);
     }
 }
+
+/// A log with a thousand rebuilt steps: report.md stays short enough for a pull-request
+/// comment, listing the slowest and counting the rest.
+#[test]
+fn markdown_fits_a_pull_request_comment() {
+    let mut log = String::new();
+    for i in 1..=1000u32 {
+        let v = i + 1;
+        let secs = if i == 777 {
+            900.0
+        } else {
+            f64::from(i % 50) / 10.0
+        };
+        log.push_str(&format!(
+            "#{v} [{i}/1000] RUN step-{i}\n#{v} DONE {secs:.1}s\n\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.log");
+    std::fs::write(&path, log).unwrap();
+    let out = dir.path().join("r");
+    let o = report(&path, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.len() < 65_536, "{} bytes", md.len());
+    assert!(
+        md.contains("`[777/1000] RUN step-777`"),
+        "the slowest is listed"
+    );
+    assert!(md.contains("… and 970 more"), "{md}");
+    let rows = md.lines().filter(|l| l.starts_with("| #")).count();
+    assert_eq!(rows, 30);
+}

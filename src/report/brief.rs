@@ -9,6 +9,10 @@ use crate::analyze::history::History;
 use crate::analyze::Summary;
 use crate::model::{Step, StepStatus};
 
+/// Steps listed at most, so the report fits a pull-request comment (GitHub takes 65,536
+/// characters).
+const MAX_ROWS: usize = 30;
+
 /// `+12.0s`, `-3.5s`.
 fn signed_secs(d: f64) -> String {
     format!("{d:+.1}s")
@@ -89,10 +93,14 @@ pub fn markdown(
         for line in compare_lines(h, sum) {
             out.push_str(&format!("- {}\n", md(&line)));
         }
-        for f in &h.previous.now_rebuilt {
+        for f in h.previous.now_rebuilt.iter().take(MAX_ROWS) {
             let took = f.rebuilt_s.map_or(String::new(), |s| format!(" ({s:.1}s)"));
             let name = f.name.split_whitespace().collect::<Vec<_>>().join(" ");
             out.push_str(&format!("  - now rebuilt: {}{took}\n", code(&name)));
+        }
+        if h.previous.now_rebuilt.len() > MAX_ROWS {
+            let more = h.previous.now_rebuilt.len() - MAX_ROWS;
+            out.push_str(&format!("  - … and {more} more\n"));
         }
         out.push('\n');
     }
@@ -125,6 +133,8 @@ pub fn markdown(
          lists every step)\n\n",
         shown.len(),
     ));
+    let more = shown.len().saturating_sub(MAX_ROWS);
+    let shown = slowest(shown, MAX_ROWS);
     if !shown.is_empty() {
         let rows: Vec<Vec<String>> = shown
             .iter()
@@ -140,5 +150,25 @@ pub fn markdown(
         out.push_str(&md_table(&["step", "status", "duration", "name"], &rows));
         out.push('\n');
     }
+    if more > 0 {
+        out.push_str(&format!(
+            "\n… and {more} more, shorter (the {MAX_ROWS} failed or slowest are listed)\n"
+        ));
+    }
     out.into_bytes()
+}
+
+/// At most `n` steps, failed ones first, then the slowest; in log order.
+fn slowest(mut steps: Vec<&Step>, n: usize) -> Vec<&Step> {
+    if steps.len() > n {
+        steps.sort_by(|a, b| {
+            let key = |s: &Step| (s.status != StepStatus::Error, -s.duration_s.unwrap_or(0.0));
+            key(a)
+                .partial_cmp(&key(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        steps.truncate(n);
+        steps.sort_by_key(|s| (s.invocation, s.line));
+    }
+    steps
 }
