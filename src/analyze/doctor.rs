@@ -167,22 +167,24 @@ pub fn log_checks(sum: &Summary, steps: &[Step]) -> Vec<Check> {
         "ok" => check("cache import", Status::Ok, format!("imported from {image}"), None),
         "failed" => {
             let error = h.cache_import_error.as_deref().unwrap_or("failed");
-            let missing = error.contains("not found") || error.contains("does not exist");
-            if missing {
-                check(
-                    "cache import",
-                    Status::Fail,
+            let (detail, fix) = match import_failure(error) {
+                ImportFailure::Missing => (
                     format!("{image} does not exist ({error})"),
-                    Some("push the image with inline cache first (BUILDKIT_INLINE_CACHE=1), and check the tag and the registry login"),
-                )
-            } else {
-                check(
-                    "cache import",
-                    Status::Fail,
+                    "push the image with inline cache first (BUILDKIT_INLINE_CACHE=1) and check \
+                     the --cache-from tag: the first build of a repository has nothing to import",
+                ),
+                ImportFailure::Denied => (
+                    format!("not allowed to read {image} ({error})"),
+                    "log in before the build (aws ecr get-login-password | docker login \
+                     --username AWS --password-stdin <registry>) and allow ecr:BatchGetImage and \
+                     ecr:GetDownloadUrlForLayer to the service role",
+                ),
+                ImportFailure::Other => (
                     format!("from {image}: {error}"),
-                    Some("check the registry login (aws ecr get-login-password | docker login) and the image's name"),
-                )
-            }
+                    "check the registry's address and that the build can reach it",
+                ),
+            };
+            check("cache import", Status::Fail, detail, Some(fix))
         }
         _ if h.cache_from == Some(true) => check(
             "cache import",
@@ -216,6 +218,39 @@ pub fn log_checks(sum: &Summary, steps: &[Step]) -> Vec<Check> {
     });
     out.push(base_pull(steps));
     out
+}
+
+/// Why a cache import failed, from BuildKit's error text (registries word it variously).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ImportFailure {
+    /// The image or repository does not exist.
+    Missing,
+    /// No credentials, or not allowed.
+    Denied,
+    Other,
+}
+
+fn import_failure(error: &str) -> ImportFailure {
+    let e = error.to_ascii_lowercase();
+    let any = |needles: &[&str]| needles.iter().any(|n| e.contains(n));
+    if any(&[
+        "unauthorized",
+        "denied",
+        "no basic auth credentials",
+        "401",
+        "403",
+    ]) {
+        ImportFailure::Denied
+    } else if any(&[
+        "not found",
+        "does not exist",
+        "manifest unknown",
+        "name unknown",
+    ]) {
+        ImportFailure::Missing
+    } else {
+        ImportFailure::Other
+    }
 }
 
 /// The FROM steps' time: a pulled base image costs it on every build without a layer cache.
@@ -318,6 +353,22 @@ mod tests {
         let quick = from(StepStatus::Rebuilt, Some(2.0), "alpine:3.20");
         assert_eq!(base_pull(&[a, quick]).status, Status::Ok);
         assert_eq!(base_pull(&[]).status, Status::Skip);
+    }
+
+    #[test]
+    fn import_failures_are_told_apart() {
+        use ImportFailure::*;
+        for (error, want) in [
+            ("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest: not found", Missing),
+            ("failed to resolve source metadata: manifest unknown: manifest unknown", Missing),
+            ("name unknown: The repository with name 'app' does not exist in the registry with id '123456789012'", Missing),
+            ("failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized", Denied),
+            ("pull access denied, repository does not exist or may require authorization", Denied),
+            ("no basic auth credentials", Denied),
+            ("failed to do request: Head \"http://localhost/v2/app/manifests/master\": dial tcp 127.0.0.1:80: connect: connection refused", Other),
+        ] {
+            assert_eq!(import_failure(error), want, "{error}");
+        }
     }
 
     #[test]
