@@ -121,6 +121,9 @@ fn url(page: &Path) -> String {
     format!("file://{}", page.canonicalize().unwrap().display())
 }
 
+/// The report's Content-Security-Policy, as the template writes it.
+const CSP: &str = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">";
+
 /// A copy of `page` (next to it) with `from` replaced by `to`, for a control.
 fn variant(page: &Path, name: &str, from: &str, to: &str) -> PathBuf {
     let html = std::fs::read_to_string(page).unwrap();
@@ -245,16 +248,20 @@ fn the_page_makes_no_network_requests() {
     // The detector works: it sees the request of a control page with an image from the network
     // (port 9, which Chromium refuses to connect to, after logging the request).
     let img = "http://127.0.0.1:9/x.png";
-    let control = variant(
-        &page,
-        "control.html",
-        "<h2>Timeline</h2>",
-        &format!("<h2>Timeline</h2><img src=\"{img}\">"),
-    );
+    let with_img = format!("<h2>Timeline</h2><img src=\"{img}\">");
+    let no_csp = variant(&page, "no-csp.html", CSP, "");
+    let control = variant(&no_csp, "control.html", "<h2>Timeline</h2>", &with_img);
     let all = requests(&chromium, &control);
     assert!(
         from_the_page(&all).contains(&img),
         "the detector missed {img}: {all:?}"
+    );
+    // And the page's Content-Security-Policy blocks such a request, were one ever written in.
+    let guarded = variant(&page, "guarded.html", "<h2>Timeline</h2>", &with_img);
+    let all = requests(&chromium, &guarded);
+    assert!(
+        from_the_page(&all).is_empty(),
+        "the CSP let a request through: {all:?}"
     );
     let all = requests(&chromium, &page);
     assert!(
