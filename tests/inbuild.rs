@@ -180,8 +180,9 @@ fn report_gives_up_after_wait_and_says_so() {
     assert!(seen.iter().any(|s| s["status"] == "unfinished"), "{seen:?}");
 }
 
-/// Events keep coming in batches, each within --wait of the last: the wait counts from the last
-/// new event, so the read goes on to the completion line (4.5 s in, with --wait 3).
+/// Events keep coming in batches 1.5 s apart, each within --wait (3 s) of the last, for 4.5 s
+/// after the reader first reached the end: the wait counts from the last new event, so the read
+/// goes on to the completion line.
 #[test]
 fn report_keeps_following_while_events_arrive() {
     let Some(moto) = Moto::start() else { return };
@@ -199,10 +200,16 @@ fn report_keeps_following_while_events_arrive() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    thread::sleep(Duration::from_millis(2000));
-    moto.put_events(group, &stream, &events[60..120]);
-    thread::sleep(Duration::from_millis(2500));
-    moto.put_events(group, &stream, &events[120..]);
+    // The reader is at the end once it has made its second GetLogEvents call.
+    let polls = || stub.count(&format!("{LOGS}.GetLogEvents"));
+    let t = Instant::now();
+    while polls() < 2 && t.elapsed() < Duration::from_secs(60) {
+        thread::sleep(Duration::from_millis(20));
+    }
+    for batch in [&events[60..100], &events[100..140], &events[140..]] {
+        thread::sleep(Duration::from_millis(1500));
+        moto.put_events(group, &stream, batch);
+    }
     let o = child.wait_with_output().unwrap();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
@@ -290,8 +297,8 @@ fn report_with_nothing_to_read_says_what_to_give() {
     assert!(stderr(&o).contains("give --log FILE"), "{}", stderr(&o));
 }
 
-/// Builds 3, 6 and 9 of the project, warm, are in CodeBuild (10 stopped, 11 running); build 12
-/// (this one, running) rebuilt from its 4th step. `--compare last` names build 9 and the steps cached there and
+/// Builds 3, 6 and 9 of the project, warm, are in CodeBuild (8 stopped, 10 failed before its
+/// docker build, 11 running); build 12 (this one, running) rebuilt from its 4th step. `--compare last` names build 9 and the steps cached there and
 /// rebuilt now; `--compare 3` then reads all three, the stored one without a request.
 #[test]
 fn compare_with_earlier_builds_from_codebuild_then_the_store() {
@@ -310,8 +317,13 @@ fn compare_with_earlier_builds_from_codebuild_then_the_store() {
     let log = dir.path().join("docker-build.log");
     std::fs::write(&log, &this_log).unwrap();
     let this = format!("{PROJECT}:{}", uuid(12));
-    // #11 is running too and #10 was stopped: neither is compared with.
-    let ids: Vec<String> = [12usize, 11, 10, 9, 6, 3]
+    // #11 is running too, #10 failed before its docker build and #8 was stopped: none is
+    // compared with.
+    let failed_early = "[Container] 2026/10/02 09:00:00.000000 Entering phase PRE_BUILD\n\
+        [Container] 2026/10/02 09:00:03.000000 Phase complete: PRE_BUILD State: FAILED\n";
+    moto.create_stream(&group, &uuid(10));
+    moto.put_events(&group, &uuid(10), &events_of(failed_early, 1));
+    let ids: Vec<String> = [12usize, 11, 10, 9, 8, 6, 3]
         .iter()
         .map(|n| format!("{PROJECT}:{}", uuid(*n)))
         .collect();
@@ -327,7 +339,7 @@ fn compare_with_earlier_builds_from_codebuild_then_the_store() {
                 let start = base + n as f64 * 600.0;
                 json!({
                     "id": id, "buildNumber": n, "startTime": start, "projectName": PROJECT,
-                    "buildStatus": match n { 12 | 11 => "IN_PROGRESS", 10 => "STOPPED", _ => "SUCCEEDED" },
+                    "buildStatus": match n { 12 | 11 => "IN_PROGRESS", 10 => "FAILED", 8 => "STOPPED", _ => "SUCCEEDED" },
                     "logs": { "groupName": format!("/aws/codebuild/{PROJECT}"), "streamName": &id[id.len() - 36..] },
                 })
             })
@@ -393,10 +405,9 @@ fn compare_with_earlier_builds_from_codebuild_then_the_store() {
     assert_eq!(numbers, [9, 6, 3]);
     // Each earlier build cached 4 of its 5 counted steps.
     assert_eq!(three["compare"]["median_hit_ratio"], 0.8);
-    assert_eq!(
-        stub.count(&format!("{LOGS}.GetLogEvents")) - fetched,
-        2 * fetched
-    );
+    // #10 and #9 were read by the first run (2 calls each); #6 and #3 now.
+    assert_eq!(fetched, 4);
+    assert_eq!(stub.count(&format!("{LOGS}.GetLogEvents")) - fetched, 4);
     let html = std::fs::read_to_string(dir.path().join("three/report.html")).unwrap();
     assert!(html.contains("Compared with build #9"));
 

@@ -393,9 +393,16 @@ fn markdown_fits_a_pull_request_comment() {
         } else {
             f64::from(i % 50) / 10.0
         };
-        log.push_str(&format!(
-            "#{v} [{i}/1000] RUN step-{i}\n#{v} DONE {secs:.1}s\n\n"
-        ));
+        if i == 5 {
+            // A quick failed step: listed whatever the slow ones.
+            log.push_str(&format!(
+                "#{v} [{i}/1000] RUN step-{i}\n#{v} ERROR: boom\n\n"
+            ));
+        } else {
+            log.push_str(&format!(
+                "#{v} [{i}/1000] RUN step-{i}\n#{v} DONE {secs:.1}s\n\n"
+            ));
+        }
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.log");
@@ -410,6 +417,15 @@ fn markdown_fits_a_pull_request_comment() {
         "the slowest is listed"
     );
     assert!(md.contains("… and 970 more"), "{md}");
-    let rows = md.lines().filter(|l| l.starts_with("| #")).count();
-    assert_eq!(rows, 30);
+    let rows: Vec<u32> = md
+        .lines()
+        .filter(|l| l.starts_with("| #"))
+        .map(|l| l[3..].split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 30);
+    assert!(rows.contains(&6), "the failed step #6 is listed: {rows:?}");
+    assert!(
+        rows.windows(2).all(|w| w[0] < w[1]),
+        "in log order: {rows:?}"
+    );
 }

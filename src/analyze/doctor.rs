@@ -233,13 +233,16 @@ enum ImportFailure {
 fn import_failure(error: &str) -> ImportFailure {
     let e = error.to_ascii_lowercase();
     let any = |needles: &[&str]| needles.iter().any(|n| e.contains(n));
-    if any(&[
+    // Status codes only with their words: bare digits occur in account IDs and digests.
+    let denied = [
         "unauthorized",
+        "forbidden",
         "denied",
         "no basic auth credentials",
-        "401",
-        "403",
-    ]) {
+        "status: 401",
+        "status: 403",
+    ];
+    if any(&denied) {
         ImportFailure::Denied
     } else if any(&[
         "not found",
@@ -365,6 +368,7 @@ mod tests {
             ("failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized", Denied),
             ("pull access denied, repository does not exist or may require authorization", Denied),
             ("no basic auth credentials", Denied),
+            ("140137401234.dkr.ecr.us-east-1.amazonaws.com/app:latest: not found", Missing),
             ("failed to do request: Head \"http://localhost/v2/app/manifests/master\": dial tcp 127.0.0.1:80: connect: connection refused", Other),
         ] {
             assert_eq!(import_failure(error), want, "{error}");

@@ -4,8 +4,8 @@
 //!
 //! Inside CodeBuild the build names itself (`CODEBUILD_BUILD_ID` and the other `CODEBUILD_*`
 //! variables). Its own stream is still being written when the report runs, so the read follows
-//! it up to the BUILD phase's completion line, or gives up after `--wait` seconds at its end,
-//! and says which.
+//! it up to the BUILD phase's completion line, or gives up once no new event has come for
+//! `--wait` seconds (or after 10 × `--wait` in all), and says which.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -194,7 +194,7 @@ fn what_was_read(f: &Fetched) -> String {
         .as_ref()
         .is_some_and(|m| m.status.as_deref() != Some("IN_PROGRESS"))
     {
-        "the build has finished: its whole stream was read".to_string()
+        "the build has finished: its stream was read to its end".to_string()
     } else {
         format!(
             "no BUILD phase completion line, and no new event for {:.0}s at the end of the \
@@ -257,12 +257,10 @@ fn compare_with(
         meta
     };
     let store = Store::open(args.store.as_deref())?;
-    // Started before this one (when its start is unknown, one more, in case it is among them).
-    // Builds that ran to an end: a stopped or timed-out one may never have reached its docker
-    // build (and one that did not is left out below).
-    let filter = Filter {
+    // Builds started before this one that ran to an end: a stopped or timed-out one may never
+    // have reached its docker build (and one that did not is skipped below).
+    let mut filter = Filter {
         until_ms: meta.start_ms,
-        limit: Some(n + usize::from(meta.start_ms.is_none())),
         statuses: vec!["SUCCEEDED".into(), "FAILED".into()],
         ..Filter::default()
     };
@@ -282,48 +280,66 @@ fn compare_with(
         aws: &aws_args,
         ..opts.clone()
     };
-    let (mut ready, keys) = match from_codebuild(&how, &opts, &store, &meta.project, &filter) {
-        Ok(c) => {
-            // One failed call can cost many builds: the first few are named, the rest counted.
-            for (id, why) in c.failures.iter().take(3) {
-                eprintln!(
-                    "cachescope: warning: earlier build {id} left out of the comparison: {why}"
-                );
+    let this = BuildRef::parse(&meta.id).map(|b| b.uuid);
+    let usable = |b: &TrendBuild| {
+        Some(&b.key) != this.as_ref()
+            && meta
+                .number
+                .is_none_or(|now| b.number.is_none_or(|x| x < now))
+            && b.steps.iter().any(|s| s.kind == StepKind::Dockerfile)
+    };
+    // The most recent `want` builds, more each round while too few of them are usable (the
+    // fetched ones are stored, so a round reads only builds it has not read before).
+    let mut want = n + usize::from(meta.start_ms.is_none());
+    let (mut ready, keys) = loop {
+        filter.limit = Some(want);
+        match from_codebuild(&how, &opts, &store, &meta.project, &filter) {
+            Ok(c) => {
+                let found = (c.keys.iter())
+                    .filter_map(|k| c.ready.get(k))
+                    .filter(|b| usable(b))
+                    .count();
+                let all_seen = c.keys.len() < want;
+                if found >= n || all_seen || want >= 8 * (n + 1) {
+                    if let Some((id, why)) = c.failures.first() {
+                        eprintln!(
+                            "cachescope: warning: {} build(s) of {} could not be read for the \
+                             comparison (first: {id}: {why})",
+                            c.failures.len(),
+                            meta.project
+                        );
+                    }
+                    break (c.ready, c.keys);
+                }
+                want *= 2;
             }
-            if c.failures.len() > 3 {
+            Err(e) => {
                 eprintln!(
-                    "cachescope: warning: and {} more earlier builds left out",
-                    c.failures.len() - 3
+                    "cachescope: warning: could not list the earlier builds of {} in CodeBuild \
+                     ({e:#}); comparing with the stored ones",
+                    meta.project
                 );
+                // Stored local logs have no status: only the time decides for them.
+                let time_only = Filter {
+                    until_ms: filter.until_ms,
+                    ..Filter::default()
+                };
+                let ended =
+                    |st: Option<&str>| st.is_none_or(|s| filter.statuses.iter().any(|w| w == s));
+                let stored = load_stored(&store, &meta.project, None)?;
+                let mut keys: Vec<(Option<i64>, Option<i64>, String)> = (stored.values())
+                    .filter(|b| time_only.admits(b.start_ms, None) && ended(b.status.as_deref()))
+                    .map(|b| (b.number, b.start_ms, b.key.clone()))
+                    .collect();
+                keys.sort_by(|a, b| b.cmp(a));
+                break (stored, keys.into_iter().map(|k| k.2).collect());
             }
-            (c.ready, c.keys)
-        }
-        Err(e) => {
-            eprintln!(
-                "cachescope: warning: could not list the earlier builds of {} in CodeBuild \
-                 ({e:#}); comparing with the stored ones",
-                meta.project
-            );
-            let stored = load_stored(&store, &meta.project, None)?;
-            let mut keys: Vec<(Option<i64>, Option<i64>, String)> = (stored.values())
-                .filter(|b| filter.admits(b.start_ms, b.status.as_deref()))
-                .map(|b| (b.number, b.start_ms, b.key.clone()))
-                .collect();
-            keys.sort_by(|a, b| b.cmp(a));
-            (stored, keys.into_iter().map(|k| k.2).collect())
         }
     };
-    let this = BuildRef::parse(&meta.id).map(|b| b.uuid);
     let earlier: Vec<TrendBuild> = keys
         .iter()
-        .filter(|k| Some(*k) != this.as_ref())
         .filter_map(|k| ready.remove(k))
-        .filter(|b| {
-            meta.number
-                .is_none_or(|now| b.number.is_none_or(|x| x < now))
-        })
-        // A build stopped before its docker build has nothing to compare.
-        .filter(|b| b.steps.iter().any(|s| s.kind == StepKind::Dockerfile))
+        .filter(|b| usable(b))
         .take(n)
         .collect();
     if earlier.is_empty() {

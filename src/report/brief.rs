@@ -152,7 +152,7 @@ pub fn markdown(
     }
     if more > 0 {
         out.push_str(&format!(
-            "\n… and {more} more, shorter (the {MAX_ROWS} failed or slowest are listed)\n"
+            "\n… and {more} more (listed: the failed ones first, then the slowest)\n"
         ));
     }
     out.into_bytes()
@@ -161,11 +161,12 @@ pub fn markdown(
 /// At most `n` steps, failed ones first, then the slowest; in log order.
 fn slowest(mut steps: Vec<&Step>, n: usize) -> Vec<&Step> {
     if steps.len() > n {
+        let not_failed = |s: &Step| s.status != StepStatus::Error;
+        let secs = |s: &Step| s.duration_s.unwrap_or(0.0);
         steps.sort_by(|a, b| {
-            let key = |s: &Step| (s.status != StepStatus::Error, -s.duration_s.unwrap_or(0.0));
-            key(a)
-                .partial_cmp(&key(b))
-                .unwrap_or(std::cmp::Ordering::Equal)
+            not_failed(a)
+                .cmp(&not_failed(b))
+                .then(secs(b).total_cmp(&secs(a)))
         });
         steps.truncate(n);
         steps.sort_by_key(|s| (s.invocation, s.line));

@@ -43,7 +43,7 @@ pub struct Follow {
     pub until: fn(&[u8]) -> bool,
     /// How long to keep polling at the end of the stream while no new event arrives.
     pub wait: Duration,
-    /// How long to follow in all, however steadily events arrive.
+    /// How long to follow in all once the end is first reached, however steadily events arrive.
     pub limit: Duration,
     /// The pause between polls at the end of the stream.
     pub poll: Duration,
@@ -110,8 +110,8 @@ async fn fetch_pages(
 ) -> FetchStats {
     let mut token: Option<String> = None;
     let mut stats = FetchStats::default();
-    // Following: when it started, and since when no new event has come at the end.
-    let started = tokio::time::Instant::now();
+    // Following: when the end was first reached, and since when no new event has come there.
+    let mut first_end: Option<tokio::time::Instant> = None;
     let mut idle_since: Option<tokio::time::Instant> = None;
     loop {
         if stats.calls >= max_pages {
@@ -170,7 +170,7 @@ async fn fetch_pages(
                 idle_since = Some(now);
             }
             stats.waited = now - *idle_since.get_or_insert(now);
-            let left = f.limit.saturating_sub(now - started);
+            let left = f.limit.saturating_sub(now - *first_end.get_or_insert(now));
             stats.limited = left.is_zero();
             if next.is_none() || stats.waited >= f.wait || stats.limited {
                 return stats;
