@@ -244,7 +244,7 @@ fn report_on_a_finished_build_does_not_wait() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(
-        err.contains("the build has finished: its whole stream was read"),
+        err.contains("the build has finished: its stream was read to its end"),
         "{err}"
     );
     assert!(
