@@ -58,6 +58,42 @@ fn running_build(stub: &Stub) {
     stub.codebuild("BatchGetBuilds", Canned::ok(v.to_string()));
 }
 
+/// This build's own stream in moto (where the recorded BatchGetBuilds record puts it), and the
+/// events of the corpus CodeBuild log, CodeBuild's POST_BUILD line last, to deliver to it.
+struct OwnStream {
+    moto: Moto,
+    stub: Stub,
+    events: Vec<(i64, String)>,
+}
+
+impl OwnStream {
+    const GROUP: &str = "/custom/tts";
+
+    fn name() -> String {
+        format!("builds/{UUID}")
+    }
+
+    /// The stream holding the first `head` events; `None` (skipped) without moto.
+    fn start(head: usize) -> Option<OwnStream> {
+        let moto = Moto::start()?;
+        let stub = Stub::start(&moto);
+        let mut events = events_of(&corpus("020-codebuild-buildkit-pip-no-cache.log"), 1);
+        let last = events.last().unwrap().0;
+        events.push((
+            last + 5,
+            "[Container] 2025/03/08 23:04:29.790000 Entering phase POST_BUILD".into(),
+        ));
+        moto.create_stream(Self::GROUP, &Self::name());
+        moto.put_events(Self::GROUP, &Self::name(), &events[..head]);
+        Some(OwnStream { moto, stub, events })
+    }
+
+    /// More events, as CloudWatch delivers them: late.
+    fn deliver(&self, events: &[(i64, String)]) {
+        self.moto.put_events(Self::GROUP, &Self::name(), events);
+    }
+}
+
 fn json_file(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -73,23 +109,16 @@ fn steps(report: &Value) -> Vec<Value> {
 /// completion line (long before --wait), and reports what `report --log` reports for the file.
 #[test]
 fn report_follows_its_own_stream_to_the_build_phase_completion() {
-    let Some(moto) = Moto::start() else { return };
-    let stub = Stub::start(&moto);
-    running_build(&stub);
+    let Some(own) = OwnStream::start(100) else {
+        return;
+    };
+    let (stub, events, stream) = (&own.stub, &own.events, OwnStream::name());
+    running_build(stub);
     let log = corpus("020-codebuild-buildkit-pip-no-cache.log");
-    let mut events = events_of(&log, 1);
-    let last = events.last().unwrap().0;
-    events.push((
-        last + 5,
-        "[Container] 2025/03/08 23:04:29.790000 Entering phase POST_BUILD".into(),
-    ));
-    let (group, stream) = ("/custom/tts", format!("builds/{UUID}"));
-    moto.create_stream(group, &stream);
-    moto.put_events(group, &stream, &events[..100]);
 
     let out = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let child = in_codebuild(&stub)
+    let child = in_codebuild(stub)
         .args(["report", "--wait", "60", "--min-hit-ratio", "0.6", "--out"])
         .arg(out.path())
         .stdout(Stdio::piped())
@@ -97,7 +126,7 @@ fn report_follows_its_own_stream_to_the_build_phase_completion() {
         .spawn()
         .unwrap();
     thread::sleep(Duration::from_millis(2500));
-    moto.put_events(group, &stream, &events[100..]);
+    own.deliver(&events[100..]);
     let o = child.wait_with_output().unwrap();
     let took = started.elapsed();
     let err = stderr(&o);
@@ -149,18 +178,15 @@ fn report_follows_its_own_stream_to_the_build_phase_completion() {
 /// seconds at the end of the stream, says so, and reports the steps it saw.
 #[test]
 fn report_gives_up_after_wait_and_says_so() {
-    let Some(moto) = Moto::start() else { return };
-    let stub = Stub::start(&moto);
-    running_build(&stub);
-    let log = corpus("020-codebuild-buildkit-pip-no-cache.log");
-    let events = events_of(&log, 1);
-    let (group, stream) = ("/custom/tts", format!("builds/{UUID}"));
-    moto.create_stream(group, &stream);
-    moto.put_events(group, &stream, &events[..100]);
+    let Some(own) = OwnStream::start(100) else {
+        return;
+    };
+    let stub = &own.stub;
+    running_build(stub);
 
     let out = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let o = in_codebuild(&stub)
+    let o = in_codebuild(stub)
         .args(["report", "--wait", "2", "--out"])
         .arg(out.path())
         .output()
@@ -185,15 +211,13 @@ fn report_gives_up_after_wait_and_says_so() {
 /// goes on to the completion line.
 #[test]
 fn report_keeps_following_while_events_arrive() {
-    let Some(moto) = Moto::start() else { return };
-    let stub = Stub::start(&moto);
-    running_build(&stub);
-    let events = events_of(&corpus("020-codebuild-buildkit-pip-no-cache.log"), 1);
-    let (group, stream) = ("/custom/tts", format!("builds/{UUID}"));
-    moto.create_stream(group, &stream);
-    moto.put_events(group, &stream, &events[..60]);
+    let Some(own) = OwnStream::start(60) else {
+        return;
+    };
+    let (stub, events) = (&own.stub, &own.events);
+    running_build(stub);
     let out = tempfile::tempdir().unwrap();
-    let child = in_codebuild(&stub)
+    let child = in_codebuild(stub)
         .args(["report", "--wait", "3", "--out"])
         .arg(out.path())
         .stdout(Stdio::piped())
@@ -208,7 +232,7 @@ fn report_keeps_following_while_events_arrive() {
     }
     for batch in [&events[60..100], &events[100..140], &events[140..]] {
         thread::sleep(Duration::from_millis(1500));
-        moto.put_events(group, &stream, batch);
+        own.deliver(batch);
     }
     let o = child.wait_with_output().unwrap();
     let err = stderr(&o);
@@ -224,19 +248,17 @@ fn report_keeps_following_while_events_arrive() {
 /// A finished build's stream is complete: read whole, no waiting for a line that never comes.
 #[test]
 fn report_on_a_finished_build_does_not_wait() {
-    let Some(moto) = Moto::start() else { return };
-    let stub = Stub::start(&moto);
+    let Some(own) = OwnStream::start(100) else {
+        return;
+    };
+    let stub = &own.stub;
     let body = recorded("batch-get-builds-found.json")
         .replace("{{ID}}", &build_id())
         .replace("{{UUID}}", UUID);
     stub.codebuild("BatchGetBuilds", Canned::ok(body));
-    let events = events_of(&corpus("020-codebuild-buildkit-pip-no-cache.log"), 1);
-    let (group, stream) = ("/custom/tts", format!("builds/{UUID}"));
-    moto.create_stream(group, &stream);
-    moto.put_events(group, &stream, &events[..100]);
     let out = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let o = in_codebuild(&stub)
+    let o = in_codebuild(stub)
         .args(["report", "--wait", "60", "--out"])
         .arg(out.path())
         .output()

@@ -258,67 +258,38 @@ fn import_failure(error: &str) -> ImportFailure {
 
 /// The FROM steps' time: a pulled base image costs it on every build without a layer cache.
 fn base_pull(steps: &[Step]) -> Check {
+    let result = |status, detail: &str, fix| check("base image pull", status, detail.into(), fix);
     let froms: Vec<&Step> = steps
         .iter()
         .filter(|s| s.kind == StepKind::Dockerfile && s.instruction.as_deref() == Some("FROM"))
         .collect();
     if froms.is_empty() {
-        return check(
-            "base image pull",
-            Status::Skip,
-            "no FROM step in the log".into(),
-            None,
-        );
+        return result(Status::Skip, "no FROM step in the log", None);
     }
     // Cached FROMs cost nothing (and BuildKit gives them no time).
-    let pulled: Vec<&Step> = froms
-        .into_iter()
+    if froms.iter().all(|s| s.status == StepStatus::Cached) {
+        return result(Status::Ok, "base image(s) from cache", None);
+    }
+    let pulled: Vec<(&Step, f64)> = (froms.into_iter())
         .filter(|s| s.status != StepStatus::Cached)
+        .filter_map(|s| Some((s, s.duration_s?)))
         .collect();
     if pulled.is_empty() {
-        return check(
-            "base image pull",
-            Status::Ok,
-            "base image(s) from cache".into(),
-            None,
-        );
+        return result(Status::Skip, "the log has no FROM step times", None);
     }
-    let froms: Vec<&Step> = pulled
-        .into_iter()
-        .filter(|s| s.duration_s.is_some())
-        .collect();
-    if froms.is_empty() {
-        return check(
-            "base image pull",
-            Status::Skip,
-            "the log has no FROM step times".into(),
-            None,
-        );
-    }
-    let total: f64 = froms.iter().filter_map(|s| s.duration_s).sum();
-    let which = froms
-        .iter()
-        .map(|s| {
-            super::diagnose::instruction_text(s)
-                .trim_start_matches("FROM ")
-                .to_string()
-        })
+    let total: f64 = pulled.iter().map(|(_, secs)| secs).sum();
+    let which = (pulled.iter())
+        .map(|(s, _)| super::diagnose::instruction_text(s).trim_start_matches("FROM "))
         .collect::<Vec<_>>()
         .join(", ");
     if total > SLOW_PULL_S {
-        check(
-            "base image pull",
+        result(
             Status::Warn,
-            format!("{total:.1}s pulling {which}"),
+            &format!("{total:.1}s pulling {which}"),
             Some("pull the base image from ECR in the build's region (or an ECR pull-through cache) rather than a public registry"),
         )
     } else {
-        check(
-            "base image pull",
-            Status::Ok,
-            format!("{total:.1}s ({which})"),
-            None,
-        )
+        result(Status::Ok, &format!("{total:.1}s ({which})"), None)
     }
 }
 

@@ -3,7 +3,7 @@
 //! steps that were not cached (cached ones are counted, not listed). The comparison's wording is
 //! shared with the HTML page.
 
-use super::build::{headline, md, md_table, pct, secs};
+use super::build::{md, md_findings, md_headline, md_table, pct, secs};
 use crate::analyze::gates::Verdict;
 use crate::analyze::history::History;
 use crate::analyze::Summary;
@@ -71,12 +71,7 @@ pub fn markdown(
         pct(sum.hit_ratio),
         md(title)
     );
-    let rows: Vec<Vec<String>> = headline(sum)
-        .into_iter()
-        .map(|(k, v)| vec![k.to_string(), v])
-        .collect();
-    out.push_str(&md_table(&["", "value"], &rows));
-    out.push_str("\n\n");
+    out.push_str(&md_headline(sum));
     if !gates.is_empty() {
         out.push_str("### Gates\n\n");
         for g in gates {
@@ -104,17 +99,7 @@ pub fn markdown(
         }
         out.push('\n');
     }
-    if !sum.findings.is_empty() {
-        out.push_str("### Findings\n\n");
-        for f in &sum.findings {
-            out.push_str(&format!("- **{}**: {}", f.severity, md(&f.message)));
-            if let Some(fix) = &f.fix {
-                out.push_str(&format!(" — fix: {}", md(fix)));
-            }
-            out.push('\n');
-        }
-        out.push('\n');
-    }
+    out.push_str(&md_findings(sum));
     // The steps hit_ratio counts (Dockerfile steps, FROM excluded) that were not cached, and any
     // failed step; BuildKit's internal steps are noise here.
     let counted = steps

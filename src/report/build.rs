@@ -296,6 +296,32 @@ pub fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
     t.to_string()
 }
 
+/// The headline as a Markdown table, and a blank line.
+pub fn md_headline(sum: &Summary) -> String {
+    let rows: Vec<Vec<String>> = headline(sum)
+        .into_iter()
+        .map(|(k, v)| vec![k.to_string(), v])
+        .collect();
+    format!("{}\n\n", md_table(&["", "value"], &rows))
+}
+
+/// The findings section with their fixes (empty without findings).
+pub fn md_findings(sum: &Summary) -> String {
+    if sum.findings.is_empty() {
+        return String::new();
+    }
+    let mut out = "### Findings\n\n".to_string();
+    for f in &sum.findings {
+        out.push_str(&format!("- **{}**: {}", f.severity, md(&f.message)));
+        if let Some(fix) = &f.fix {
+            out.push_str(&format!(" — fix: {}", md(fix)));
+        }
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
 /// For a PR comment or a ticket.
 pub fn markdown(sum: &Summary, steps: &[Step]) -> Vec<u8> {
     let mut out = format!(
@@ -303,23 +329,8 @@ pub fn markdown(sum: &Summary, steps: &[Step]) -> Vec<u8> {
         sum.scenario.as_str(),
         pct(sum.hit_ratio)
     );
-    let rows: Vec<Vec<String>> = headline(sum)
-        .into_iter()
-        .map(|(k, v)| vec![k.to_string(), v])
-        .collect();
-    out.push_str(&md_table(&["", "value"], &rows));
-    out.push_str("\n\n");
-    if !sum.findings.is_empty() {
-        out.push_str("### Findings\n\n");
-        for f in &sum.findings {
-            out.push_str(&format!("- **{}**: {}", f.severity, md(&f.message)));
-            if let Some(fix) = &f.fix {
-                out.push_str(&format!(" — fix: {}", md(fix)));
-            }
-            out.push('\n');
-        }
-        out.push('\n');
-    }
+    out.push_str(&md_headline(sum));
+    out.push_str(&md_findings(sum));
     out.push_str("### Steps\n\n");
     let rows: Vec<Vec<String>> = steps
         .iter()

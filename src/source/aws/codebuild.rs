@@ -3,6 +3,7 @@
 //! of a project (`ListBuildsForProject`), and a project's cache set-up (`BatchGetProjects`).
 
 use anyhow::Result;
+use aws_sdk_codebuild::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_codebuild::primitives::DateTime;
 use aws_sdk_codebuild::types::{Build, BuildPhaseType};
 
@@ -17,18 +18,18 @@ pub enum Lookup {
     Denied(String),
 }
 
+/// AWS's words for a refused call.
+fn denied<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String {
+    e.message().unwrap_or("access denied").to_string()
+}
+
 /// Looks one build up. A build CodeBuild does not know is an error naming it.
 pub async fn lookup(aws: &Aws, build: &BuildRef) -> Result<Lookup> {
     aws.limit.wait().await;
     let id = build.id();
     let out = match aws.codebuild.batch_get_builds().ids(&id).send().await {
         Ok(out) => out,
-        Err(e) if classify(&e) == Failure::AccessDenied => {
-            let message = aws_sdk_codebuild::error::ProvideErrorMetadata::message(&e)
-                .unwrap_or("access denied")
-                .to_string();
-            return Ok(Lookup::Denied(message));
-        }
+        Err(e) if classify(&e) == Failure::AccessDenied => return Ok(Lookup::Denied(denied(&e))),
         Err(e) => {
             return Err(explain(
                 aws,
@@ -63,10 +64,7 @@ pub async fn project(aws: &Aws, name: &str) -> Result<ProjectLookup> {
     let out = match aws.codebuild.batch_get_projects().names(name).send().await {
         Ok(out) => out,
         Err(e) if classify(&e) == Failure::AccessDenied => {
-            let message = aws_sdk_codebuild::error::ProvideErrorMetadata::message(&e)
-                .unwrap_or("access denied")
-                .to_string();
-            return Ok(ProjectLookup::Denied(message));
+            return Ok(ProjectLookup::Denied(denied(&e)))
         }
         Err(e) => {
             let what = format!("project {name}");
