@@ -203,3 +203,73 @@ pub struct ProjectSetup {
     /// The build image.
     pub image: Option<String>,
 }
+
+/// What a cache-evidence line shows. The parser keeps these few lines per build so the diagnosis
+/// can quote the log's own words without reading it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceKind {
+    /// Base image layers fetched: `sha256:… 1.05MB / 2.81MB`, `extracting sha256:…`, the legacy
+    /// builder's `Pulling from`, `Pull complete`, `Status: Downloaded newer image for`.
+    LayerDownload,
+    /// The legacy builder's `Status: Image is up to date for …`: the layers were already here.
+    ImageUpToDate,
+    /// `importing cache manifest from …` (the vertex header).
+    CacheImport,
+    /// `inferred cache manifest type: …`: the import reached the registry and read a manifest.
+    CacheManifestType,
+    /// The cache import failed: `failed to configure registry cache importer: …`, or an error
+    /// line of the import vertex.
+    ImportFailed,
+    /// `preparing layers for inline cache`: the pushed image carries (min-mode) cache metadata.
+    InlineCacheExport,
+    /// `exporting cache to …`, `preparing build cache for export`, `writing cache manifest`,
+    /// `writing cache image manifest`.
+    CacheExport,
+    /// `booting buildkit`: a docker-container builder started in this build, with no cache.
+    BuilderBoot,
+    /// `#0 building with "NAME" instance using DRIVER driver`.
+    BuilderDriver,
+    /// `sending tarball`: `--load` copying the image out of a docker-container builder.
+    SendingTarball,
+    /// `Cache export is not supported for the docker driver` (and its older wording).
+    ExportUnsupported,
+    /// `400 Bad Request` (ECR rejects BuildKit's default cache manifest).
+    BadRequest,
+    /// A cache export error other than the above (`error writing layer blob`, …).
+    ExportFailed,
+    /// `toomanyrequests`: a registry's pull rate limit.
+    RateLimited,
+    /// A `docker pull` before the build failed (`Error response from daemon: manifest for … not
+    /// found`, `pull access denied`): the legacy builder's `--cache-from` image is missing.
+    PullFailed,
+    /// `unknown flag: --cache-to` and the like: the docker CLI is too old for the flag.
+    UnknownFlag,
+    /// `No output specified with docker-container driver`: the image stays in the builder.
+    NoOutput,
+    /// A step's own `ERROR` line (`#N ERROR: …`).
+    StepError,
+    /// The build's failure summary: `ERROR: failed to solve: …`, `failed to build`.
+    BuildFailed,
+}
+
+/// One log line that carries cache evidence, with where it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// The docker build run it belongs to (the run open when the line was read).
+    pub invocation: u32,
+    /// The BuildKit vertex it was printed under, if any.
+    pub vertex: Option<u32>,
+    pub kind: EvidenceKind,
+    /// 1-based line number.
+    pub line: u64,
+    /// The line's text, trimmed (capped at [`Evidence::MAX_TEXT`] bytes).
+    pub text: String,
+    /// A time the line states (`sending tarball 28.6s done` → 28.6).
+    pub secs: Option<f64>,
+}
+
+impl Evidence {
+    /// Longer lines are cut: evidence is quoted, never parsed again.
+    pub const MAX_TEXT: usize = 400;
+}

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::verdict::{Cause as Why, Group, ImportOutcome, Verdict};
 use crate::model::{CommandEvent, Step, StepKind, StepStatus};
 use crate::parse::line::launches_docker_build;
 
@@ -94,48 +95,101 @@ impl Scenario {
     }
 }
 
+/// Which builder ran the log's docker builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Builder {
+    #[serde(rename = "buildkit")]
+    BuildKit,
+    #[serde(rename = "legacy")]
+    Legacy,
+    #[serde(rename = "buildkit+legacy")]
+    Both,
+    #[serde(rename = "none")]
+    None,
+}
+
+impl Builder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Builder::BuildKit => "buildkit",
+            Builder::Legacy => "legacy",
+            Builder::Both => "buildkit+legacy",
+            Builder::None => "none",
+        }
+    }
+
+    pub fn buildkit(self) -> bool {
+        matches!(self, Builder::BuildKit | Builder::Both)
+    }
+
+    pub fn legacy(self) -> bool {
+        matches!(self, Builder::Legacy | Builder::Both)
+    }
+}
+
 /// What the log says about the cache set-up.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Health {
-    /// `buildkit`, `legacy`, `buildkit+legacy`, or `none`.
-    pub builder: String,
+    pub builder: Builder,
     /// Whether the docker build command passed `--cache-from`; `None` if no command is in the log.
     pub cache_from: Option<bool>,
     /// Whether it passed `BUILDKIT_INLINE_CACHE=1` (or `--cache-to type=inline`).
     pub inline_cache: Option<bool>,
     /// Whether it exported cache anywhere (`--cache-to`).
     pub cache_to: Option<bool>,
-    /// `ok`, `failed` or `absent`: the `importing cache manifest` step.
-    pub cache_import: String,
+    /// The `importing cache manifest` step: `ok` (the registry was reached — not proof that
+    /// anything came from it: see the verdict), `failed` or `absent`.
+    pub cache_import: ImportOutcome,
     /// The cache import's error text, when it failed.
     pub cache_import_error: Option<String>,
     /// The image or location the cache was imported from.
     pub cache_import_ref: Option<String>,
 }
 
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    /// `error`, `warning` or `info`.
-    pub severity: &'static str,
+    pub severity: Severity,
     pub message: String,
     /// A one-line fix, where there is one.
     pub fix: Option<String>,
+}
+
+/// The log's docker build commands (CodeBuild's `Running command`, shell and CI lines).
+pub fn build_commands(commands: &[CommandEvent]) -> impl Iterator<Item = &CommandEvent> {
+    commands
+        .iter()
+        .filter(|c| launches_docker_build(c.command.as_bytes()))
 }
 
 pub fn health(steps: &[Step], commands: &[CommandEvent]) -> Health {
     let buildkit = steps.iter().any(|s| s.vertex.is_some());
     let legacy = steps.iter().any(|s| s.vertex.is_none());
     let builder = match (buildkit, legacy) {
-        (true, true) => "buildkit+legacy",
-        (true, false) => "buildkit",
-        (false, true) => "legacy",
-        (false, false) => "none",
+        (true, true) => Builder::Both,
+        (true, false) => Builder::BuildKit,
+        (false, true) => Builder::Legacy,
+        (false, false) => Builder::None,
     };
-    let builds: Vec<&str> = commands
-        .iter()
-        .map(|c| c.command.as_str())
-        .filter(|c| launches_docker_build(c.as_bytes()))
-        .collect();
+    let builds: Vec<&str> = build_commands(commands).map(|c| c.command.as_str()).collect();
     let any = |needles: &[&str]| {
         (!builds.is_empty()).then(|| builds.iter().any(|c| needles.iter().any(|n| c.contains(n))))
     };
@@ -145,18 +199,18 @@ pub fn health(steps: &[Step], commands: &[CommandEvent]) -> Health {
         .collect();
     let failed = imports.iter().find(|s| s.status == StepStatus::Error);
     let cache_import = if failed.is_some() {
-        "failed"
+        ImportOutcome::Failed
     } else if imports.iter().any(|s| s.status == StepStatus::Rebuilt) {
-        "ok"
+        ImportOutcome::Reached
     } else {
-        "absent"
+        ImportOutcome::Absent
     };
     Health {
-        builder: builder.into(),
+        builder,
         cache_from: any(&["--cache-from"]),
         inline_cache: any(&["BUILDKIT_INLINE_CACHE=1", "type=inline"]),
         cache_to: any(&["--cache-to"]),
-        cache_import: cache_import.into(),
+        cache_import,
         cache_import_error: failed.and_then(|s| s.error.clone()),
         cache_import_ref: imports.first().and_then(|s| {
             s.name
@@ -240,7 +294,7 @@ fn is_manifest(path: &str) -> bool {
     MANIFESTS.iter().any(|m| named(m)) || file.ends_with(".csproj") || file == "packages.config"
 }
 
-fn cause_of(step: &Step) -> Cause {
+pub fn cause_of(step: &Step) -> Cause {
     let text = instruction_text(step);
     let mut words = text.split_whitespace();
     let instr = words.next().unwrap_or("").to_ascii_uppercase();
@@ -337,7 +391,7 @@ pub fn stage_busts(steps: &[Step], health: &Health) -> Vec<Bust> {
         };
         let cause = if last_cached.is_some() {
             cause_of(bust)
-        } else if !warm.contains(&inv) && health.cache_import != "ok" {
+        } else if !warm.contains(&inv) && health.cache_import != ImportOutcome::Reached {
             Cause::NoCache
         } else if from.is_some_and(|f| f.duration_s.unwrap_or(0.0) >= 1.0) {
             Cause::BaseImage
@@ -363,21 +417,34 @@ pub fn stage_busts(steps: &[Step], health: &Health) -> Vec<Bust> {
     out
 }
 
-pub fn scenario(steps: &[Step], hit_ratio: Option<f64>, bust: Option<&Bust>) -> Scenario {
-    let dockerfile: Vec<&Step> = steps
-        .iter()
-        .filter(|s| s.kind == StepKind::Dockerfile)
-        .collect();
-    if dockerfile.is_empty() {
+/// The build's scenario follows the verdict: a build that was cold because the cache was
+/// unavailable is a cold build, whatever its first step copies. A failed build or export takes
+/// the scenario of the miss behind it.
+pub fn scenario(
+    steps: &[Step],
+    hit_ratio: Option<f64>,
+    bust: Option<&Bust>,
+    verdict: &Verdict,
+) -> Scenario {
+    if !steps.iter().any(|s| s.kind == StepKind::Dockerfile) {
         return Scenario::NoDockerBuild;
     }
-    if hit_ratio.is_none() && bust.is_none() {
-        // Only FROM steps (an ONBUILD image did the work): judge by them.
-        return if dockerfile.iter().all(|s| s.status == StepStatus::Cached) {
-            Scenario::NoChanges
-        } else {
-            Scenario::OtherChange
-        };
+    let of = |c: Why| match c {
+        Why::AllCached => Some(Scenario::NoChanges),
+        Why::BaseImageChanged => Some(Scenario::BaseImageChanged),
+        Why::DependencyManifestChanged => Some(Scenario::DependenciesChanged),
+        Why::SourceChanged => Some(Scenario::ApplicationCodeOnly),
+        Why::BuildArgChanged | Why::InstructionChanged | Why::UpstreamStageChanged => {
+            Some(Scenario::OtherChange)
+        }
+        c if c.group() == Group::CacheUnavailable => Some(Scenario::ColdBuild),
+        _ => None,
+    };
+    if let Some(s) = std::iter::once(verdict.cause)
+        .chain(verdict.secondary.iter().copied())
+        .find_map(of)
+    {
+        return s;
     }
     match bust.map(|b| b.cause) {
         None if hit_ratio == Some(1.0) => Scenario::NoChanges,
@@ -409,13 +476,90 @@ fn installs_dependencies(text: &str) -> bool {
     text.starts_with("RUN") && TOOLS.iter().any(|t| text.contains(t))
 }
 
+/// Build arguments whose value changes every build: each one busts the cache from its first use.
+const VOLATILE: [&str; 9] = [
+    "$(date",
+    "`date",
+    "CODEBUILD_BUILD_NUMBER",
+    "CODEBUILD_BUILD_ID",
+    "CODEBUILD_RESOLVED_SOURCE_VERSION",
+    "CODEBUILD_SOURCE_VERSION",
+    "CODEBUILD_START_TIME",
+    "$(git rev-parse",
+    "GITHUB_SHA",
+];
+
+/// Findings from the echoed build commands, before they hurt.
+fn command_findings(commands: &[CommandEvent], steps: &[Step], out: &mut Vec<Finding>) {
+    let mut add = |severity, message: String, fix: &str| {
+        out.push(Finding {
+            severity,
+            message,
+            fix: Some(fix.to_string()),
+        })
+    };
+    let multistage = {
+        let stages: std::collections::HashSet<_> = steps
+            .iter()
+            .filter(|s| s.kind == StepKind::Dockerfile)
+            .map(|s| (s.invocation, s.stage.as_deref()))
+            .collect();
+        steps
+            .iter()
+            .filter(|s| s.instruction.as_deref() == Some("FROM"))
+            .count()
+            >= 2
+            || stages.len() >= 2
+    };
+    let words = |c: &CommandEvent| -> Vec<String> {
+        c.command.split_whitespace().map(|w| w.trim_matches(['"', '\'']).to_string()).collect()
+    };
+    let has_flag = |w: &[String], f: &str| w.iter().any(|x| x == f || x.starts_with(&format!("{f}=")));
+    for c in build_commands(commands) {
+        let w = words(c);
+        if has_flag(&w, "--no-cache") {
+            add(Severity::Warning, format!("line {}: the build command passes --no-cache: every step rebuilds", c.line), Why::NoCacheFlag.fix());
+        }
+        if has_flag(&w, "--pull") {
+            add(Severity::Info, format!("line {}: --pull resolves the base image again on every build: when its tag moves, every step rebuilds", c.line), "pin the base image by digest (FROM image:tag@sha256:…) to move it on your schedule, or accept the rebuild as the price of fresh bases");
+        }
+        let mut volatile: Vec<&str> = Vec::new();
+        for (i, word) in w.iter().enumerate() {
+            let arg = match word.strip_prefix("--build-arg=") {
+                Some(a) => Some(a),
+                None if word == "--build-arg" => w.get(i + 1).map(String::as_str),
+                None => None,
+            };
+            if let Some(arg) = arg.filter(|a| VOLATILE.iter().any(|v| a.contains(v))) {
+                volatile.push(arg);
+            }
+        }
+        if !volatile.is_empty() {
+            add(Severity::Warning, format!("line {}: build args that change every build: {} — each busts the cache from the step that first uses it", c.line, volatile.join(", ")), Why::BuildArgChanged.fix());
+        }
+        let cache_to: Vec<&String> = w.iter().enumerate().filter(|(i, x)| x.starts_with("--cache-to") && (x.contains('=') || w.get(i + 1).is_some())).map(|(i, x)| if x.contains("type=") { x } else { w.get(i + 1).unwrap_or(x) }).collect();
+        if multistage && cache_to.iter().any(|t| !t.contains("mode=max") && !t.contains("type=inline")) {
+            add(Severity::Warning, format!("line {}: --cache-to without mode=max on a multi-stage build exports the final stage only", c.line), "add mode=max: --cache-to type=registry,ref=$REPO:buildcache,mode=max,image-manifest=true,oci-mediatypes=true");
+        }
+    }
+    let creates_builder = commands.iter().find(|c| c.command.contains("buildx create"));
+    if let Some(c) = creates_builder {
+        add(Severity::Info, format!("line {}: a buildx builder is created in every build: it starts with an empty cache on each CodeBuild host", c.line), Why::FreshBuilder.fix());
+        if let Some(l) = build_commands(commands).find(|b| words(b).iter().any(|x| x == "--load")) {
+            add(Severity::Info, format!("line {}: --load copies the image out of the docker-container builder (`sending tarball`) on every build", l.line), "push from the builder instead (--push), or use the default docker driver when the image must be loaded");
+        }
+    }
+}
+
 pub fn findings(
     steps: &[Step],
+    commands: &[CommandEvent],
     h: &Health,
     bust: Option<&Bust>,
-    scenario: Scenario,
+    verdict: &Verdict,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
+    command_findings(commands, steps, &mut out);
     let mut add = |severity, message: String, fix: Option<&str>| {
         out.push(Finding {
             severity,
@@ -429,58 +573,38 @@ pub fn findings(
     {
         let why = s.error.as_deref().unwrap_or("no error text in the log");
         add(
-            "error",
+            Severity::Error,
             format!("{} {} failed: {why}", s.step, s.name),
             None,
         );
     }
-    let reference = h
-        .cache_import_ref
-        .as_deref()
-        .unwrap_or("the --cache-from image");
-    if h.cache_import == "failed" {
+    // A failed import that the verdict does not lead with (local layers still hit).
+    if h.cache_import == ImportOutcome::Failed && verdict.cause.group() != Group::CacheUnavailable {
+        let reference = h.cache_import_ref.as_deref().unwrap_or("the --cache-from image");
         let why = h.cache_import_error.as_deref().unwrap_or("");
+        let (cause, _) = super::verdict::import_failure(why);
         add(
-            "warning",
+            Severity::Warning,
             format!("cache import failed: {reference}: {why}"),
-            Some("the image does not exist or is not readable: push it once built with --build-arg BUILDKIT_INLINE_CACHE=1, and allow ecr:BatchGetImage"),
+            Some(cause.fix()),
         );
     }
-    if h.builder.contains("buildkit") {
-        if h.cache_from == Some(true) && h.cache_import == "absent" {
-            add(
-                "warning",
-                "--cache-from was passed but no cache manifest was imported".into(),
-                Some("the image carries no cache metadata: build and push it with --build-arg BUILDKIT_INLINE_CACHE=1"),
-            );
-        }
-        if h.cache_from == Some(true) && h.inline_cache == Some(false) && h.cache_to != Some(true) {
-            add(
-                "info",
-                "the image this build pushes carries no inline cache metadata".into(),
-                Some("add --build-arg BUILDKIT_INLINE_CACHE=1 so the next build's --cache-from can use it"),
-            );
-        }
-        if h.cache_from == Some(false) && scenario == Scenario::ColdBuild {
-            add(
-                "warning",
-                "no --cache-from: a fresh CodeBuild host starts with an empty cache".into(),
-                Some("pass --cache-from $ECR_REPO:latest and --build-arg BUILDKIT_INLINE_CACHE=1, or enable LOCAL_DOCKER_LAYER_CACHE"),
-            );
-        }
-    }
-    if h.builder.contains("legacy") {
+    if h.builder.buildkit()
+        && h.cache_from == Some(true)
+        && h.inline_cache == Some(false)
+        && h.cache_to != Some(true)
+    {
         add(
-            "info",
+            Severity::Info,
+            "the image this build pushes carries no inline cache metadata".into(),
+            Some("add --build-arg BUILDKIT_INLINE_CACHE=1 so the next build's --cache-from can use it"),
+        );
+    }
+    if h.builder.legacy() {
+        add(
+            Severity::Info,
             "the legacy builder ran: no cache import from a registry, no parallel stages".into(),
             Some("set DOCKER_BUILDKIT=1 (or use docker buildx build)"),
-        );
-    }
-    if scenario == Scenario::ColdBuild && h.cache_from != Some(false) {
-        add(
-            "warning",
-            "no Dockerfile step came from cache".into(),
-            Some("enable the project's LOCAL_DOCKER_LAYER_CACHE or pass --cache-from with an image built with inline cache"),
         );
     }
     if let Some(b) = bust.filter(|b| b.cause == Cause::ApplicationSource) {
@@ -493,7 +617,7 @@ pub fn findings(
         });
         if let Some(r) = reinstall {
             add(
-                "warning",
+                Severity::Warning,
                 format!(
                     "dependencies are reinstalled on every source change: {} runs after {}",
                     r.name, b.name

@@ -53,7 +53,7 @@ fn check(check: &'static str, status: Status, detail: String, fix: Option<&str>)
 
 /// Whether a build's log shows the registry cache working (`--cache-from` imported).
 pub fn registry_cache_works(sum: &Summary) -> bool {
-    sum.health.cache_import == "ok"
+    sum.health.cache_import == super::verdict::ImportOutcome::Reached
 }
 
 /// The project's settings: a docker layer cache (LOCAL with LOCAL_DOCKER_LAYER_CACHE, or S3)

@@ -120,7 +120,7 @@ pub fn builds_frame(sum: &Summary) -> PolarsResult<DataFrame> {
         b::PROJECT => text(|m| Some(m.project.clone())),
         b::BUILD_NUMBER => [meta.and_then(|m| m.number)],
         b::BUILD_STATUS => text(|m| m.status.clone()),
-        b::BUILDER => [sum.health.builder.clone()],
+        b::BUILDER => [sum.health.builder.as_str().to_string()],
         b::INVOCATIONS => [sum.invocations],
         b::STEPS => [sum.steps],
         b::CACHED => [c.cached],
@@ -139,7 +139,10 @@ pub fn builds_frame(sum: &Summary) -> PolarsResult<DataFrame> {
         b::SCENARIO => [sum.scenario.as_str().to_string()],
         b::CACHE_FROM => [sum.health.cache_from],
         b::INLINE_CACHE => [sum.health.inline_cache],
-        b::CACHE_IMPORT => [sum.health.cache_import.clone()],
+        b::CACHE_IMPORT => [sum.health.cache_import.as_str().to_string()],
+        b::CAUSE => [sum.verdict.cause.id().to_string()],
+        b::CAUSE_CONFIDENCE => [sum.verdict.confidence.as_str().to_string()],
+        b::CACHE_COST_S => [sum.cache_cost.total_s],
         b::TIME_SAVED_S => [sum.baseline.as_ref().map(|x| x.time_saved_s)],
     )?;
     // Times sit with the build's other CodeBuild fields, after its status.

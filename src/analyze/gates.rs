@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::verdict::ImportOutcome;
 use super::Summary;
 
 /// The gates asked for; `None`/`false` means not asked.
@@ -15,7 +16,7 @@ pub struct Gates {
 
 /// One gate's verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Verdict {
+pub struct GateResult {
     /// `min-hit-ratio`, `max-rebuilt-seconds`, `cache-import`.
     pub gate: &'static str,
     pub passed: bool,
@@ -24,7 +25,7 @@ pub struct Verdict {
 }
 
 /// Every asked gate's verdict, in a fixed order.
-pub fn check(sum: &Summary, gates: &Gates) -> Vec<Verdict> {
+pub fn check(sum: &Summary, gates: &Gates) -> Vec<GateResult> {
     let mut out = Vec::new();
     if let Some(min) = gates.min_hit_ratio {
         let (passed, got) = match sum.hit_ratio {
@@ -32,7 +33,7 @@ pub fn check(sum: &Summary, gates: &Gates) -> Vec<Verdict> {
             // No Dockerfile step ran or was cached: nothing to judge, nothing failed.
             None => (true, "n/a (no Dockerfile steps)".to_string()),
         };
-        out.push(Verdict {
+        out.push(GateResult {
             gate: "min-hit-ratio",
             passed,
             message: format!(
@@ -44,7 +45,7 @@ pub fn check(sum: &Summary, gates: &Gates) -> Vec<Verdict> {
         });
     }
     if let Some(max) = gates.max_rebuilt_seconds {
-        out.push(Verdict {
+        out.push(GateResult {
             gate: "max-rebuilt-seconds",
             passed: sum.rebuilt_s <= max,
             message: format!(
@@ -54,14 +55,14 @@ pub fn check(sum: &Summary, gates: &Gates) -> Vec<Verdict> {
         });
     }
     if gates.fail_on_cache_import_error {
-        let failed = sum.health.cache_import == "failed";
-        out.push(Verdict {
+        let failed = sum.health.cache_import == ImportOutcome::Failed;
+        out.push(GateResult {
             gate: "cache-import",
             passed: !failed,
             message: match (&sum.health.cache_import_error, failed) {
                 (Some(e), true) => format!("the cache import failed: {e}"),
                 (None, true) => "the cache import failed".to_string(),
-                (_, false) => format!("cache import: {}", sum.health.cache_import),
+                (_, false) => format!("cache import: {}", sum.health.cache_import.as_str()),
             },
         });
     }

@@ -15,5 +15,6 @@ pub mod history;
 pub mod schema;
 pub mod summary;
 pub mod trend;
+pub mod verdict;
 
 pub use summary::{summarize, BuildInput, Summary};

@@ -79,6 +79,12 @@ pub mod builds {
     pub const INLINE_CACHE: &str = "inline_cache";
     pub const CACHE_IMPORT: &str = "cache_import";
     pub const TIME_SAVED_S: &str = "time_saved_s";
+    /// The verdict's primary cause id (`min-mode-multistage`, ...): see `analyze::verdict`.
+    pub const CAUSE: &str = "cause";
+    /// `certain`, `likely` or `possible`.
+    pub const CAUSE_CONFIDENCE: &str = "cause_confidence";
+    /// Seconds of cache import, export, builder boot and `--load` (step time).
+    pub const CACHE_COST_S: &str = "cache_cost_s";
 }
 
 /// The trend frame: one row per build of a project, oldest first.

@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use super::baseline::Comparison;
 use super::diagnose::{self, Bust, Finding, Health, Scenario};
+use super::verdict::{self, CacheCost, Verdict};
 use crate::model::{
-    span_s, BuildMeta, CommandEvent, Phase, PhaseEvent, Step, StepKind, StepStatus,
+    span_s, BuildMeta, CommandEvent, Evidence, Phase, PhaseEvent, Step, StepKind, StepStatus,
 };
 
 /// What the parser read from one build's log.
@@ -18,6 +19,8 @@ pub struct BuildInput {
     pub steps: Vec<Step>,
     pub phases: Vec<PhaseEvent>,
     pub commands: Vec<CommandEvent>,
+    /// The lines that carry cache evidence (bounded by the parser).
+    pub evidence: Vec<Evidence>,
     /// CodeBuild's record of the build, when it was read from AWS.
     pub meta: Option<BuildMeta>,
 }
@@ -34,6 +37,7 @@ impl BuildInput {
             steps: parsed.steps,
             phases: parsed.phases,
             commands: parsed.commands,
+            evidence: parsed.evidence,
             meta,
         }
     }
@@ -92,6 +96,10 @@ pub struct Summary {
     pub stage_busts: Vec<Bust>,
     pub scenario: Scenario,
     pub health: Health,
+    /// Why the cache missed (or that it did not), with the log's lines as proof.
+    pub verdict: Verdict,
+    /// What the cache machinery cost this build, against what it saved.
+    pub cache_cost: CacheCost,
     pub findings: Vec<Finding>,
     pub baseline: Option<Comparison>,
 }
@@ -284,8 +292,15 @@ pub fn summarize(input: &BuildInput, baseline: Option<&[Step]>) -> PolarsResult<
         .min_by_key(|b| (b.invocation, b.line))
         .cloned();
     let hit_ratio = ratio(c.dockerfile_cached, c.dockerfile_cached + c.dockerfile_ran);
-    let scenario = diagnose::scenario(&input.steps, hit_ratio, cache_bust.as_ref());
-    let findings = diagnose::findings(&input.steps, &health, cache_bust.as_ref(), scenario);
+    let verdict = verdict::verdict(&input.steps, &input.commands, &input.evidence, baseline);
+    let scenario = diagnose::scenario(&input.steps, hit_ratio, cache_bust.as_ref(), &verdict);
+    let findings = diagnose::findings(&input.steps, &input.commands, &health, cache_bust.as_ref(), &verdict);
+    let comparison = baseline.map(|b| super::baseline::compare(&input.steps, b));
+    let cache_cost = verdict::cache_cost(
+        &input.steps,
+        &input.evidence,
+        comparison.as_ref().map(|c| c.time_saved_s),
+    );
     Ok(Summary {
         source: input.source.clone(),
         build: input.meta.clone(),
@@ -308,7 +323,9 @@ pub fn summarize(input: &BuildInput, baseline: Option<&[Step]>) -> PolarsResult<
         stage_busts,
         scenario,
         health,
+        verdict,
+        cache_cost,
         findings,
-        baseline: baseline.map(|b| super::baseline::compare(&input.steps, b)),
+        baseline: comparison,
     })
 }

@@ -23,8 +23,9 @@ pub enum Line<'a> {
     Blank,
     /// BuildKit plain progress: `#N ...`.
     Vertex { id: u32, body: Body<'a> },
-    /// `#0 building with "default" instance using docker driver` — a new docker build run.
-    BuildingWith,
+    /// `#0 building with "default" instance using docker driver` — a new docker build run (the
+    /// text after `#0 `).
+    BuildingWith(&'a [u8]),
     /// TTY renderer frame header: `[+] Building 12.3s (8/8) FINISHED`.
     TtyFrame { finished: bool },
     /// TTY renderer vertex row: ` => CACHED [2/3] RUN x   0.0s`.
@@ -348,7 +349,7 @@ fn vertex_line(s: &[u8]) -> Option<Line<'_>> {
     let rest = &rest[1..];
     if id == 0 {
         return Some(if rest.starts_with(b"building with ") {
-            Line::BuildingWith
+            Line::BuildingWith(rest)
         } else {
             Line::Text
         });

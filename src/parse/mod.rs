@@ -10,6 +10,7 @@
 //! The output is identical however the input is split, never panics on any bytes, and treats
 //! unrecognised lines as data: only the framing limit is reported, with line and byte offset.
 
+pub mod evidence;
 pub mod framer;
 pub mod line;
 mod rawjson;
@@ -19,7 +20,7 @@ pub mod tracker;
 pub use framer::LongLine;
 pub use tracker::Event;
 
-use crate::model::{CommandEvent, PhaseEvent, Step};
+use crate::model::{CommandEvent, Evidence, PhaseEvent, Step};
 
 /// Default cap on one line: generous for real logs (BuildKit folds long output), bounded memory.
 pub const DEFAULT_MAX_LINE: usize = 1 << 20;
@@ -112,6 +113,7 @@ pub struct Parsed {
     pub steps: Vec<Step>,
     pub phases: Vec<PhaseEvent>,
     pub commands: Vec<CommandEvent>,
+    pub evidence: Vec<Evidence>,
     pub stats: ParseStats,
 }
 
@@ -121,6 +123,7 @@ impl Parsed {
             Event::Step(s) => self.steps.push(s),
             Event::Phase(p) => self.phases.push(p),
             Event::Command(c) => self.commands.push(c),
+            Event::Evidence(e) => self.evidence.push(e),
             Event::StepEnded { .. } => {}
         }
     }

@@ -11,9 +11,10 @@
 
 use std::collections::HashMap;
 
+use super::evidence::{self, Place};
 use super::line::{self, Body, Container, Detail, Line, TtyMark};
 use super::rawjson;
-use crate::model::{CommandEvent, PhaseEvent, Step, StepKind, StepStatus};
+use crate::model::{CommandEvent, Evidence, EvidenceKind, PhaseEvent, Step, StepKind, StepStatus};
 
 /// Something the parser found.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +31,40 @@ pub enum Event {
     Phase(PhaseEvent),
     /// CodeBuild ran a buildspec command.
     Command(CommandEvent),
+    /// A line that carries cache evidence, released with its invocation's steps (a few per
+    /// kind: see [`EVIDENCE_PER_KIND`]).
+    Evidence(Evidence),
+}
+
+/// Evidence lines kept per kind and invocation: the first few, and the latest in the last slot
+/// (`sending tarball 28.6s done` ends a run of progress lines). Bounded memory on any input.
+pub const EVIDENCE_PER_KIND: usize = 4;
+
+/// The open invocation's evidence, bounded per kind.
+#[derive(Debug, Default)]
+struct EvidenceBuf {
+    lines: Vec<Evidence>,
+    /// Per kind: how many were kept, and where the last slot is.
+    kept: HashMap<EvidenceKind, (usize, usize)>,
+}
+
+impl EvidenceBuf {
+    fn push(&mut self, e: Evidence) {
+        let at = self.lines.len();
+        let (n, last) = self.kept.entry(e.kind).or_insert((0, at));
+        if *n < EVIDENCE_PER_KIND {
+            *n += 1;
+            *last = at;
+            self.lines.push(e);
+        } else {
+            self.lines[*last] = e;
+        }
+    }
+
+    fn take(&mut self) -> Vec<Evidence> {
+        self.kept.clear();
+        std::mem::take(&mut self.lines)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +248,7 @@ pub struct Tracker {
     /// Timestamp of the current line's CloudWatch event, when the source has one.
     event_ms: Option<i64>,
     events: Vec<Event>,
+    evidence: EvidenceBuf,
     /// A rawjson object printed over several lines (early buildx indented its output): the
     /// lines so far, and the line number of its `{`.
     pretty_json: Option<(Vec<u8>, u64)>,
@@ -253,8 +289,15 @@ impl Tracker {
         let l = line::classify(raw);
         if l == Line::Text && memchr::memchr(0x1b, raw).is_some() {
             let clean = line::strip_ansi(raw);
-            self.apply(line_no, line::classify(&clean));
+            let l = line::classify(&clean);
+            if l == Line::Text {
+                self.note(line_no, None, &clean, Place::Text);
+            }
+            self.apply(line_no, l);
         } else {
+            if matches!(l, Line::Text | Line::LegacyFailure(_)) {
+                self.note(line_no, None, raw, Place::Text);
+            }
             self.apply(line_no, l);
         }
     }
@@ -263,6 +306,14 @@ impl Tracker {
     pub fn finish(&mut self) {
         self.pretty_json = None;
         self.close_invocation();
+        // Evidence with no step to go with (a build that failed before its first step, such as
+        // an unsupported `--cache-to`): it belongs to the run that never started.
+        let invocation = self.invocation;
+        let left = self.evidence.take();
+        self.events.extend(left.into_iter().map(|mut e| {
+            e.invocation = invocation;
+            Event::Evidence(e)
+        }));
     }
 
     /// Continues a multi-line JSON object: indented lines belong to it, a `}` at column 0 ends
@@ -294,7 +345,11 @@ impl Tracker {
         match l {
             Line::Blank => {}
             Line::Vertex { id, body } => self.vertex(line_no, id, body),
-            Line::BuildingWith | Line::SendingContext => self.close_invocation(),
+            Line::BuildingWith(text) => {
+                self.close_invocation();
+                self.keep(line_no, None, EvidenceKind::BuilderDriver, text);
+            }
+            Line::SendingContext => self.close_invocation(),
             Line::DockerCommand(command) => {
                 self.close_invocation();
                 self.events.push(Event::Command(CommandEvent {
@@ -333,6 +388,7 @@ impl Tracker {
                 }
             }
             Line::LegacyFailure(msg) => {
+                self.keep(line_no, None, EvidenceKind::StepError, msg);
                 if let Some(i) = self.legacy_open {
                     self.steps[i].error = Some(String::from_utf8_lossy(msg).into_owned());
                     self.close_legacy_step(i, true);
@@ -360,6 +416,7 @@ impl Tracker {
                 let Body::Text(header) = body else {
                     return; // output or an ending of a vertex whose header we never saw
                 };
+                self.note(line_no, Some(id), header, Place::Vertex);
                 let name = String::from_utf8_lossy(line::trim_end(header)).into_owned();
                 let st = StepState::new(Origin::Plain, Some(id), format!("#{id}"), name, line_no);
                 self.steps.push(st);
@@ -367,6 +424,21 @@ impl Tracker {
                 return;
             }
         };
+        match body {
+            Body::Text(text) => self.note(line_no, Some(id), text, Place::Vertex),
+            Body::Error(text) | Body::Detail(Detail::Error(text)) => {
+                let importing = self.steps[idx].name.starts_with("importing cache");
+                match evidence::classify(text, Place::VertexError) {
+                    // Any error of the import vertex is the import's failure.
+                    Some(EvidenceKind::StepError) if importing => {
+                        self.keep(line_no, Some(id), EvidenceKind::ImportFailed, text)
+                    }
+                    Some(kind) => self.keep(line_no, Some(id), kind, text),
+                    None => {}
+                }
+            }
+            _ => {}
+        }
         let s = &mut self.steps[idx];
         match body {
             Body::Output | Body::Ellipsis | Body::Text(_) => return,
@@ -403,6 +475,26 @@ impl Tracker {
         let s = &self.steps[idx];
         let header_like = text.first() == Some(&b'[') && memchr::memchr(b']', text).is_some();
         header_like && s.announced && line::trim_end(text) != s.name.as_bytes()
+    }
+
+    /// Keeps `text` as evidence if it carries any.
+    fn note(&mut self, line_no: u64, vertex: Option<u32>, text: &[u8], place: Place) {
+        if let Some(kind) = evidence::classify(text, place) {
+            self.keep(line_no, vertex, kind, text);
+        }
+    }
+
+    fn keep(&mut self, line_no: u64, vertex: Option<u32>, kind: EvidenceKind, text: &[u8]) {
+        let text = line::trim_end(text).trim_ascii_start();
+        let cut = &text[..text.len().min(Evidence::MAX_TEXT)];
+        self.evidence.push(Evidence {
+            invocation: 0, // numbered when the invocation closes
+            vertex,
+            kind,
+            line: line_no,
+            text: String::from_utf8_lossy(cut).into_owned(),
+            secs: evidence::stated_secs(text),
+        });
     }
 
     fn announce(&mut self, idx: usize) {
@@ -601,10 +693,16 @@ impl Tracker {
             .enumerate()
             .map(|(i, s)| s.to_step(self.invocation, i + 1 == n))
             .collect();
+        let evidence = self.evidence.take();
         if is_reprint(&self.previous, &steps) {
             return;
         }
         self.events.extend(steps.iter().cloned().map(Event::Step));
+        let invocation = self.invocation;
+        self.events.extend(evidence.into_iter().map(|mut e| {
+            e.invocation = invocation;
+            Event::Evidence(e)
+        }));
         self.previous = steps;
         self.invocation += 1;
     }

@@ -4,7 +4,7 @@
 //! shared with the HTML page.
 
 use super::build::{md, md_findings, md_headline, md_table, pct, secs};
-use crate::analyze::gates::Verdict;
+use crate::analyze::gates::GateResult;
 use crate::analyze::history::History;
 use crate::analyze::Summary;
 use crate::model::{Step, StepStatus};
@@ -62,7 +62,7 @@ pub fn markdown(
     title: &str,
     sum: &Summary,
     steps: &[Step],
-    gates: &[Verdict],
+    gates: &[GateResult],
     history: Option<&History>,
 ) -> Vec<u8> {
     let mut out = format!(

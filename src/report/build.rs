@@ -7,8 +7,9 @@ use polars_io::prelude::{CsvWriter, ParquetWriter, SerWriter};
 use serde::Serialize;
 
 use crate::analyze::baseline::Comparison;
-use crate::analyze::diagnose::{Bust, Finding, Health};
-use crate::analyze::gates::Verdict;
+use crate::analyze::diagnose::{Bust, Finding, Health, Severity};
+use crate::analyze::verdict::{human_secs, CacheCost, Cause, ImportOutcome, Verdict};
+use crate::analyze::gates::GateResult;
 use crate::analyze::history::History;
 use crate::analyze::summary::{RunSummary, StatusCounts};
 use crate::analyze::Summary;
@@ -67,10 +68,77 @@ fn build_text(b: &BuildMeta) -> String {
     out
 }
 
+/// The import's outcome in words that do not reassure when the cache did not work: the
+/// registry was *reached*; whether it served anything is the verdict's to say.
+fn import_text(sum: &Summary) -> String {
+    let from = sum
+        .health
+        .cache_import_ref
+        .as_deref()
+        .map_or(String::new(), |r| format!(" ({r})"));
+    match sum.health.cache_import {
+        ImportOutcome::Absent => "none in the log".into(),
+        ImportOutcome::Failed => format!("failed{from}"),
+        ImportOutcome::Reached => {
+            let effect = match sum.verdict.cause {
+                Cause::ImportIneffective => "but served nothing",
+                Cause::MinModeMultistage => "but served the final stage only",
+                Cause::AllCached => "and served every step",
+                _ if sum.dockerfile_cached > 0 => "and served some steps",
+                _ => "but served nothing",
+            };
+            format!("reached{from}, {effect}")
+        }
+    }
+}
+
+/// `12.3s: import 2.0s, export 8.1s, …; saved 9m 40s against the baseline`.
+pub fn cost_text(c: &CacheCost) -> String {
+    let mut parts = Vec::new();
+    for (what, s) in [
+        ("import", c.import_s),
+        ("export", c.export_s),
+        ("builder boot", c.builder_boot_s),
+        ("sending tarball", c.sending_tarball_s),
+    ] {
+        if s > 0.0 {
+            parts.push(format!("{what} {}", human_secs(s)));
+        }
+    }
+    let mut out = if parts.is_empty() {
+        "none in the log".to_string()
+    } else {
+        format!("{}: {}", human_secs(c.total_s), parts.join(", "))
+    };
+    if let Some(saved) = c.saved_s {
+        out.push_str(&format!("; saved {} against the baseline", human_secs(saved)));
+    }
+    out
+}
+
+/// The verdict as plain lines: why, evidence with line numbers, fix (terminal and stderr).
+pub fn verdict_text(v: &Verdict) -> String {
+    let mut out = format!("{}\n  why: {}\n", v.headline(), v.detail);
+    if !v.alternatives.is_empty() {
+        let alt: Vec<&str> = v.alternatives.iter().map(|c| c.id()).collect();
+        out.push_str(&format!("  or else: {}\n", alt.join(", ")));
+    }
+    if !v.secondary.is_empty() {
+        let also: Vec<&str> = v.secondary.iter().map(|c| c.id()).collect();
+        out.push_str(&format!("  also: {}\n", also.join(", ")));
+    }
+    for q in &v.evidence {
+        out.push_str(&format!("  line {}: {}\n", q.line, q.text));
+    }
+    out.push_str(&format!("  fix: {}\n", v.fix));
+    out
+}
+
 /// The headline facts as (label, value) rows, shared by the table and Markdown views.
 pub fn headline(sum: &Summary) -> Vec<(&'static str, String)> {
     let c = &sum.counts;
-    let mut rows = vec![("source", sum.source.clone())];
+    let mut rows = vec![("verdict", sum.verdict.headline())];
+    rows.push(("source", sum.source.clone()));
     if let Some(b) = &sum.build {
         rows.push(("build", build_text(b)));
     }
@@ -99,14 +167,9 @@ pub fn headline(sum: &Summary) -> Vec<(&'static str, String)> {
         ),
         ("docker build time", secs(sum.docker_build_s)),
         ("cache broke at", bust_text(sum.cache_bust.as_ref())),
-        ("builder", sum.health.builder.clone()),
-        (
-            "cache import",
-            match &sum.health.cache_import_ref {
-                Some(r) => format!("{} ({r})", sum.health.cache_import),
-                None => sum.health.cache_import.clone(),
-            },
-        ),
+        ("builder", sum.health.builder.as_str().to_string()),
+        ("cache import", import_text(sum)),
+        ("cache cost (step time)", cost_text(&sum.cache_cost)),
     ]);
     let flag = |v: Option<bool>| {
         v.map_or("unknown (no build command in the log)".into(), |b| {
@@ -168,6 +231,7 @@ pub fn table(sum: &Summary, steps: &[Step], color: bool) -> String {
     }
     let mut out = t.to_string();
     out.push('\n');
+    out.push_str(&verdict_text(&sum.verdict));
     for f in &sum.findings {
         let mut line = Table::new();
         line.load_style(presets::NOTHING);
@@ -176,10 +240,10 @@ pub fn table(sum: &Summary, steps: &[Step], color: bool) -> String {
         } else {
             line.force_no_tty();
         }
-        let sev = Cell::new(f.severity).fg(match f.severity {
-            "error" => Color::Red,
-            "warning" => Color::Yellow,
-            _ => Color::Cyan,
+        let sev = Cell::new(f.severity.as_str()).fg(match f.severity {
+            Severity::Error => Color::Red,
+            Severity::Warning => Color::Yellow,
+            Severity::Info => Color::Cyan,
         });
         let fix = f
             .fix
@@ -206,7 +270,7 @@ pub fn json_with(
     sum: &Summary,
     steps: &[Step],
     compare: Option<&History>,
-    gates: &[Verdict],
+    gates: &[GateResult],
 ) -> Vec<u8> {
     #[derive(Serialize)]
     struct Doc<'a> {
@@ -219,7 +283,7 @@ pub fn json_with(
         #[serde(skip_serializing_if = "Option::is_none")]
         compare: Option<&'a History>,
         #[serde(skip_serializing_if = "<[_]>::is_empty")]
-        gates: &'a [Verdict],
+        gates: &'a [GateResult],
     }
     #[derive(Serialize)]
     struct Head<'a> {
@@ -241,6 +305,8 @@ pub fn json_with(
         cache_bust: &'a Option<Bust>,
         stage_busts: &'a [Bust],
         health: &'a Health,
+        verdict: &'a Verdict,
+        cache_cost: &'a CacheCost,
         findings: &'a [Finding],
     }
     let doc = Doc {
@@ -265,6 +331,8 @@ pub fn json_with(
             cache_bust: &sum.cache_bust,
             stage_busts: &sum.stage_busts,
             health: &sum.health,
+            verdict: &sum.verdict,
+            cache_cost: &sum.cache_cost,
             findings: &sum.findings,
         },
         baseline: &sum.baseline,
@@ -305,6 +373,33 @@ pub fn md_headline(sum: &Summary) -> String {
     format!("{}\n\n", md_table(&["", "value"], &rows))
 }
 
+/// Log text as an inline code span that no backtick in it can close.
+pub fn md_code(text: &str) -> String {
+    format!("`{}`", md(text).replace('`', "'"))
+}
+
+/// The verdict section: why, the evidence lines, the fix.
+pub fn md_verdict(v: &Verdict) -> String {
+    let mut out = format!("### Why: {}\n\n{}\n\n", md(&v.headline()), md(&v.detail));
+    if !v.alternatives.is_empty() {
+        let alt: Vec<String> = v.alternatives.iter().map(|c| md_code(c.id())).collect();
+        out.push_str(&format!("Other causes that leave the same lines: {}\n\n", alt.join(", ")));
+    }
+    if !v.secondary.is_empty() {
+        let also: Vec<String> = v.secondary.iter().map(|c| md_code(c.id())).collect();
+        out.push_str(&format!("Also seen: {}\n\n", also.join(", ")));
+    }
+    if !v.evidence.is_empty() {
+        out.push_str("Evidence:\n\n");
+        for q in &v.evidence {
+            out.push_str(&format!("- line {}: {}\n", q.line, md_code(&q.text)));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!("**Fix** ({}): {}\n\n", md_code(v.cause.id()), md(v.fix)));
+    out
+}
+
 /// The findings section with their fixes (empty without findings).
 pub fn md_findings(sum: &Summary) -> String {
     if sum.findings.is_empty() {
@@ -312,7 +407,7 @@ pub fn md_findings(sum: &Summary) -> String {
     }
     let mut out = "### Findings\n\n".to_string();
     for f in &sum.findings {
-        out.push_str(&format!("- **{}**: {}", f.severity, md(&f.message)));
+        out.push_str(&format!("- **{}**: {}", f.severity.as_str(), md(&f.message)));
         if let Some(fix) = &f.fix {
             out.push_str(&format!(" — fix: {}", md(fix)));
         }
@@ -330,6 +425,7 @@ pub fn markdown(sum: &Summary, steps: &[Step]) -> Vec<u8> {
         pct(sum.hit_ratio)
     );
     out.push_str(&md_headline(sum));
+    out.push_str(&md_verdict(&sum.verdict));
     out.push_str(&md_findings(sum));
     out.push_str("### Steps\n\n");
     let rows: Vec<Vec<String>> = steps

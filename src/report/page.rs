@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::brief::compare_lines;
 use super::build::{headline, pct, secs};
-use crate::analyze::gates::Verdict;
+use crate::analyze::gates::GateResult;
 use crate::analyze::history::History;
 use crate::analyze::Summary;
 use crate::model::{Step, StepStatus};
@@ -67,7 +67,7 @@ pub fn html(
     title: &str,
     sum: &Summary,
     steps: &[Step],
-    gates: &[Verdict],
+    gates: &[GateResult],
     history: Option<&History>,
     chart_svg: &str,
 ) -> Result<Vec<u8>, minijinja::Error> {
@@ -118,7 +118,7 @@ struct Case {
 /// failed step fails, a canceled or unfinished one is skipped), and one per gate (a failed gate
 /// fails). Valid under the strict Ant conventions (tests/data/junit/junit.xsd): the suite's
 /// timestamp is when the report was written, in UTC without a zone.
-pub fn junit(title: &str, steps: &[Step], gates: &[Verdict]) -> Result<Vec<u8>, minijinja::Error> {
+pub fn junit(title: &str, steps: &[Step], gates: &[GateResult]) -> Result<Vec<u8>, minijinja::Error> {
     // Seconds as JUnit consumers read them: never negative, `-0.000` or `NaN`.
     let seconds = |d: f64| format!("{:.3}", d.max(0.0) + 0.0);
     let steps: Vec<&Step> = steps

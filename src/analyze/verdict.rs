@@ -1,0 +1,1079 @@
+//! Why the cache missed — the one rule set. `build`, `report`, `doctor` and `trend` all ask this
+//! module, so one build gets one answer everywhere.
+//!
+//! A verdict names a primary cause from a fixed taxonomy (serialized kebab-case: the
+//! `diagnosis.verdict.cause` contract), how sure it is, the other causes seen, the log lines that
+//! prove it and the change that fixes it. The rules separate *inputs changed* (a step's inputs
+//! differ, so a miss is correct) from *cache unavailable or useless* (the inputs may be the same,
+//! the cache could not serve them) and *cache export failed*. A claim is earned: a cause with no
+//! line to show for it is at most `possible` and names its alternatives; "instruction changed" is
+//! only `certain` when a previous build shows the text was different.
+//!
+//! Pure: steps, commands and the parser's evidence lines in; a verdict out. No I/O.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use super::baseline;
+use super::diagnose::{self, instruction_text, Bust};
+use crate::model::{CommandEvent, Evidence, EvidenceKind as K, Step, StepKind, StepStatus};
+
+/// The taxonomy. Serialized names are a contract (DESIGN.md): add, never rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cause {
+    // Inputs changed: a miss was the right answer.
+    BaseImageChanged,
+    DependencyManifestChanged,
+    SourceChanged,
+    BuildArgChanged,
+    InstructionChanged,
+    UpstreamStageChanged,
+    // The cache was unavailable or useless.
+    NoCacheConfigured,
+    LocalCacheCold,
+    ImportNotFound,
+    ImportUnauthorized,
+    ImportDenied,
+    ImportUnreachable,
+    ImportIneffective,
+    MinModeMultistage,
+    FreshBuilder,
+    NoCacheFlag,
+    // Writing the cache for the next build failed.
+    ExportUnsupportedDriver,
+    EcrManifestRejected,
+    ExportFailedOther,
+    // Neither a miss nor a cache problem.
+    AllCached,
+    BuildFailedNotCache,
+    /// The log holds no docker build to judge.
+    NoDockerBuild,
+}
+
+/// The family a cause belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Group {
+    InputsChanged,
+    CacheUnavailable,
+    ExportFailed,
+    Healthy,
+    BuildFailed,
+    NoBuild,
+}
+
+impl Cause {
+    pub const ALL: [Cause; 22] = [
+        Cause::BaseImageChanged,
+        Cause::DependencyManifestChanged,
+        Cause::SourceChanged,
+        Cause::BuildArgChanged,
+        Cause::InstructionChanged,
+        Cause::UpstreamStageChanged,
+        Cause::NoCacheConfigured,
+        Cause::LocalCacheCold,
+        Cause::ImportNotFound,
+        Cause::ImportUnauthorized,
+        Cause::ImportDenied,
+        Cause::ImportUnreachable,
+        Cause::ImportIneffective,
+        Cause::MinModeMultistage,
+        Cause::FreshBuilder,
+        Cause::NoCacheFlag,
+        Cause::ExportUnsupportedDriver,
+        Cause::EcrManifestRejected,
+        Cause::ExportFailedOther,
+        Cause::AllCached,
+        Cause::BuildFailedNotCache,
+        Cause::NoDockerBuild,
+    ];
+
+    /// The serialized id (`min-mode-multistage`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Cause::BaseImageChanged => "base-image-changed",
+            Cause::DependencyManifestChanged => "dependency-manifest-changed",
+            Cause::SourceChanged => "source-changed",
+            Cause::BuildArgChanged => "build-arg-changed",
+            Cause::InstructionChanged => "instruction-changed",
+            Cause::UpstreamStageChanged => "upstream-stage-changed",
+            Cause::NoCacheConfigured => "no-cache-configured",
+            Cause::LocalCacheCold => "local-cache-cold",
+            Cause::ImportNotFound => "import-not-found",
+            Cause::ImportUnauthorized => "import-unauthorized",
+            Cause::ImportDenied => "import-denied",
+            Cause::ImportUnreachable => "import-unreachable",
+            Cause::ImportIneffective => "import-ineffective",
+            Cause::MinModeMultistage => "min-mode-multistage",
+            Cause::FreshBuilder => "fresh-builder",
+            Cause::NoCacheFlag => "no-cache-flag",
+            Cause::ExportUnsupportedDriver => "export-unsupported-driver",
+            Cause::EcrManifestRejected => "ecr-manifest-rejected",
+            Cause::ExportFailedOther => "export-failed-other",
+            Cause::AllCached => "all-cached",
+            Cause::BuildFailedNotCache => "build-failed-not-cache",
+            Cause::NoDockerBuild => "no-docker-build",
+        }
+    }
+
+    /// The inverse of [`Cause::id`].
+    pub fn parse(id: &str) -> Option<Cause> {
+        Cause::ALL.into_iter().find(|c| c.id() == id)
+    }
+
+    pub fn group(self) -> Group {
+        use Cause::*;
+        match self {
+            BaseImageChanged | DependencyManifestChanged | SourceChanged | BuildArgChanged
+            | InstructionChanged | UpstreamStageChanged => Group::InputsChanged,
+            NoCacheConfigured | LocalCacheCold | ImportNotFound | ImportUnauthorized
+            | ImportDenied | ImportUnreachable | ImportIneffective | MinModeMultistage
+            | FreshBuilder | NoCacheFlag => Group::CacheUnavailable,
+            ExportUnsupportedDriver | EcrManifestRejected | ExportFailedOther => {
+                Group::ExportFailed
+            }
+            AllCached => Group::Healthy,
+            BuildFailedNotCache => Group::BuildFailed,
+            NoDockerBuild => Group::NoBuild,
+        }
+    }
+
+    /// What happened, in a few words.
+    pub fn title(self) -> &'static str {
+        match self {
+            Cause::BaseImageChanged => "the base image changed",
+            Cause::DependencyManifestChanged => "a dependency manifest changed",
+            Cause::SourceChanged => "application source changed",
+            Cause::BuildArgChanged => "a build argument changed",
+            Cause::InstructionChanged => "the instruction changed",
+            Cause::UpstreamStageChanged => "an upstream stage was rebuilt",
+            Cause::NoCacheConfigured => "no cache source configured",
+            Cause::LocalCacheCold => "the host's local cache was cold (new or evicted host)",
+            Cause::ImportNotFound => "the cache image was not found",
+            Cause::ImportUnauthorized => "the cache import was unauthorized (no registry login)",
+            Cause::ImportDenied => "the cache import was denied",
+            Cause::ImportUnreachable => "the cache registry was unreachable",
+            Cause::ImportIneffective => {
+                "the cache image was imported but served nothing (no cache metadata in it)"
+            }
+            Cause::MinModeMultistage => {
+                "earlier stages are not in the registry cache (inline cache is min-mode)"
+            }
+            Cause::FreshBuilder => "a fresh docker-container builder had no cache",
+            Cause::NoCacheFlag => "--no-cache was passed",
+            Cause::ExportUnsupportedDriver => "the docker driver cannot export cache",
+            Cause::EcrManifestRejected => "ECR rejected the cache manifest",
+            Cause::ExportFailedOther => "the cache export failed",
+            Cause::AllCached => "every step came from cache",
+            Cause::BuildFailedNotCache => "the build failed (not a cache problem)",
+            Cause::NoDockerBuild => "no docker build in the log",
+        }
+    }
+
+    /// The change that fixes it, as a buildspec or Dockerfile snippet where there is one.
+    pub fn fix(self) -> &'static str {
+        match self {
+            Cause::BaseImageChanged => "expected when the base tag moves; pin it by digest (FROM image:tag@sha256:…) to change it on your schedule, and keep the host cache warm so the new base is pulled once",
+            Cause::DependencyManifestChanged => "expected when dependencies change; keep the manifest COPY and the install RUN before COPY . . so only such changes pay for the install",
+            Cause::SourceChanged => "expected when the source changes; copy the dependency manifests and install before COPY . ., and keep .git and build outputs out of the context with .dockerignore",
+            Cause::BuildArgChanged => "pass per-build values (dates, commit SHAs, build numbers) as late as possible: declare the ARG just before the step that needs it, or set them as LABELs at the end, so earlier layers stay cached",
+            Cause::InstructionChanged => "expected after editing the Dockerfile; if the line did not change, the cache was unavailable: check the cache import and the alternatives named",
+            Cause::UpstreamStageChanged => "the stage this COPY --from reads was rebuilt: fix that stage's miss first",
+            Cause::NoCacheConfigured => "give the build a cache: in the buildspec, `docker pull $REPO:latest || true` and `docker build --cache-from $REPO:latest --build-arg BUILDKIT_INLINE_CACHE=1 ...` (push the image after), and/or the project's cache `type: LOCAL, modes: [LOCAL_DOCKER_LAYER_CACHE]`",
+            Cause::LocalCacheCold => "CodeBuild's local cache lives on one host, best effort, for a short time: do not rely on it alone; add a registry cache (`--cache-from $REPO:latest --build-arg BUILDKIT_INLINE_CACHE=1`, or a docker-container builder with `--cache-to type=registry,ref=$REPO:buildcache,mode=max,image-manifest=true,oci-mediatypes=true`)",
+            Cause::ImportNotFound => "the --cache-from image does not exist yet (first build, or expired by an ECR lifecycle rule): push it once built with `--build-arg BUILDKIT_INLINE_CACHE=1` (or `--cache-to`), and check that --cache-from and --cache-to name the same ref",
+            Cause::ImportUnauthorized => "log in before the build: `aws ecr get-login-password | docker login --username AWS --password-stdin $REGISTRY` in pre_build (a docker-container builder needs the login before `docker buildx create`)",
+            Cause::ImportDenied => "allow the build's service role ecr:BatchGetImage, ecr:GetDownloadUrlForLayer and ecr:BatchCheckLayerAvailability on the cache repository, and check the repository name",
+            Cause::ImportUnreachable => "check the registry address in --cache-from, the VPC's route to it (NAT or ECR VPC endpoints for api, dkr and s3) and DNS",
+            Cause::ImportIneffective => "the --cache-from image carries no cache metadata, so BuildKit silently ignores it: build and push it with `--build-arg BUILDKIT_INLINE_CACHE=1` (or `--cache-to type=inline`), or export a registry cache with `--cache-to type=registry,ref=$REPO:buildcache,mode=max,image-manifest=true,oci-mediatypes=true` and import it with `--cache-from type=registry,ref=$REPO:buildcache`",
+            Cause::MinModeMultistage => "inline cache (and registry cache by default) exports only the final stage's layers. Export every stage: `docker buildx create --use --driver docker-container` then `docker buildx build --cache-to type=registry,ref=$REPO:buildcache,mode=max,image-manifest=true,oci-mediatypes=true --cache-from type=registry,ref=$REPO:buildcache --push ...` (the default docker driver cannot export this cache); or push the builder stage under its own tag: `docker build --target builder --build-arg BUILDKIT_INLINE_CACHE=1 -t $REPO:builder --cache-from $REPO:builder .` and add `--cache-from $REPO:builder` to the final build",
+            Cause::FreshBuilder => "a builder created in this build starts empty on every CodeBuild host: give it a registry cache (`--cache-to type=registry,ref=$REPO:buildcache,mode=max,image-manifest=true,oci-mediatypes=true --cache-from type=registry,ref=$REPO:buildcache`), or use the default docker driver with LOCAL_DOCKER_LAYER_CACHE and inline cache",
+            Cause::NoCacheFlag => "remove --no-cache from the build command (use --pull to refresh the base image instead)",
+            Cause::ExportUnsupportedDriver => "the default docker driver can only write inline cache: use `--build-arg BUILDKIT_INLINE_CACHE=1` (or `--cache-to type=inline`), or create a builder that can export: `docker buildx create --use --driver docker-container` before `docker buildx build --cache-to type=registry,... --push`",
+            Cause::EcrManifestRejected => "ECR needs an image manifest for cache: add `image-manifest=true,oci-mediatypes=true` to --cache-to (`--cache-to type=registry,ref=$REPO:buildcache,mode=max,image-manifest=true,oci-mediatypes=true`), with BuildKit 0.12 or later",
+            Cause::ExportFailedOther => "read the export error quoted above; the next build will not find this cache until the export succeeds",
+            Cause::AllCached => "nothing to change",
+            Cause::BuildFailedNotCache => "fix the failing step quoted above; the cache is not the problem",
+            Cause::NoDockerBuild => "run the docker build with --progress=plain and keep its output in the log (or tee it to a file)",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Confidence {
+    /// The log states it.
+    Certain,
+    /// The log's lines point to it; another cause could leave the same lines.
+    Likely,
+    /// A guess from the shape of the build; the alternatives are as plausible.
+    Possible,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Certain => "certain",
+            Confidence::Likely => "likely",
+            Confidence::Possible => "possible",
+        }
+    }
+}
+
+/// A log line quoted as evidence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quote {
+    pub line: u64,
+    pub text: String,
+}
+
+/// The diagnosis of one build (contract: `diagnosis.verdict` in `build --format json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub cause: Cause,
+    pub confidence: Confidence,
+    /// Other causes the log shows (a second run's miss, an export failure behind a build error).
+    pub secondary: Vec<Cause>,
+    /// For a cause that is not certain: what else leaves the same lines.
+    pub alternatives: Vec<Cause>,
+    /// The log's own lines, in log order.
+    pub evidence: Vec<Quote>,
+    /// What the cause means here, with the step or token involved.
+    pub detail: String,
+    pub fix: &'static str,
+    /// Seconds of Dockerfile steps rebuilt (summed step time, not wall-clock).
+    pub rebuilt_s: f64,
+}
+
+impl Verdict {
+    /// `Cache missed: the base image changed (likely) — 2m 3s rebuilt`.
+    pub fn headline(&self) -> String {
+        let lead = match self.cause.group() {
+            Group::Healthy => "Cache hit",
+            Group::BuildFailed => "Build failed",
+            Group::NoBuild => "No docker build",
+            Group::ExportFailed => "Cache export failed",
+            Group::InputsChanged | Group::CacheUnavailable => "Cache missed",
+        };
+        let mut out = format!("{lead}: {} ({})", self.cause.title(), self.confidence.as_str());
+        if self.rebuilt_s > 0.0 {
+            out.push_str(&format!(" — {} rebuilt", human_secs(self.rebuilt_s)));
+        }
+        out
+    }
+}
+
+/// `11m 20s`, `42.5s`.
+pub fn human_secs(s: f64) -> String {
+    if s >= 60.0 {
+        let whole = s.round() as u64;
+        format!("{}m {}s", whole / 60, whole % 60)
+    } else {
+        format!("{s:.1}s")
+    }
+}
+
+/// What the cache itself cost this build (summed step time, as BuildKit reports it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CacheCost {
+    pub import_s: f64,
+    pub export_s: f64,
+    /// Booting a docker-container builder.
+    pub builder_boot_s: f64,
+    /// `--load` copying the image out of a docker-container builder.
+    pub sending_tarball_s: f64,
+    pub total_s: f64,
+    /// What the cache saved against the baseline (step time), when there is one.
+    pub saved_s: Option<f64>,
+}
+
+/// How the cache import went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImportOutcome {
+    /// No import in the log.
+    Absent,
+    /// The registry answered with a manifest (not proof that anything was served from it).
+    /// Serialized `ok`, as before the verdict existed.
+    #[serde(rename = "ok")]
+    Reached,
+    /// The import failed; the cause says how.
+    Failed,
+}
+
+impl ImportOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportOutcome::Absent => "absent",
+            ImportOutcome::Reached => "ok",
+            ImportOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// Why a cache import (or the legacy builder's `docker pull` of the cache image) failed, from
+/// the error text. Registries word it variously; status codes count only with their words
+/// (bare digits occur in account IDs and digests).
+pub fn import_failure(error: &str) -> (Cause, Confidence) {
+    let e = error.to_ascii_lowercase();
+    let any = |needles: &[&str]| needles.iter().any(|n| e.contains(n));
+    if any(&["401 unauthorized", "unauthorized", "no basic auth credentials", "status: 401"]) {
+        (Cause::ImportUnauthorized, Confidence::Certain)
+    } else if any(&["denied", "forbidden", "status: 403", "403 forbidden"]) {
+        (Cause::ImportDenied, Confidence::Certain)
+    } else if any(&["not found", "manifest unknown", "does not exist", "name unknown"]) {
+        (Cause::ImportNotFound, Confidence::Certain)
+    } else if any(&[
+        "dial tcp",
+        "no such host",
+        "i/o timeout",
+        "connection refused",
+        "connection reset",
+        "tls:",
+        "x509",
+        "timeout",
+        "eof",
+    ]) {
+        (Cause::ImportUnreachable, Confidence::Certain)
+    } else {
+        (Cause::ImportUnreachable, Confidence::Possible)
+    }
+}
+
+/// Everything the rules read about one docker build run.
+struct Run<'a> {
+    steps: Vec<&'a Step>,
+    /// Dockerfile steps other than FROM (the ones a cache can serve).
+    body: Vec<&'a Step>,
+    evidence: Vec<&'a Evidence>,
+    /// The command that launched it, when the log shows one.
+    command: Option<&'a CommandEvent>,
+}
+
+impl<'a> Run<'a> {
+    fn ev(&self, kind: K) -> impl Iterator<Item = &'a Evidence> + '_ {
+        self.evidence.iter().copied().filter(move |e| e.kind == kind)
+    }
+
+    fn has(&self, kind: K) -> bool {
+        self.ev(kind).next().is_some()
+    }
+
+    fn command_has(&self, needle: &str) -> Option<bool> {
+        self.command
+            .map(|c| c.command.split_whitespace().any(|w| flag_is(w, needle)))
+    }
+
+    fn command_contains(&self, needle: &str) -> bool {
+        self.command.is_some_and(|c| c.command.contains(needle))
+    }
+
+    fn import(&self) -> ImportOutcome {
+        let import_steps = || self.steps.iter().filter(|s| s.kind == StepKind::CacheImport);
+        if self.has(K::ImportFailed) || import_steps().any(|s| s.status == StepStatus::Error) {
+            ImportOutcome::Failed
+        } else if self.has(K::CacheManifestType)
+            || import_steps().any(|s| matches!(s.status, StepStatus::Rebuilt | StepStatus::Cached))
+        {
+            ImportOutcome::Reached
+        } else {
+            ImportOutcome::Absent
+        }
+    }
+
+    /// Inline (min-mode) cache is what this build writes: the arg, `type=inline`, or the export.
+    fn writes_inline_cache(&self) -> bool {
+        self.command_contains("BUILDKIT_INLINE_CACHE=1")
+            || self.command_contains("type=inline")
+            || self.has(K::InlineCacheExport)
+    }
+
+    fn quote_step(s: &Step) -> Quote {
+        Quote {
+            line: s.line,
+            text: format!("{} {}", s.step, s.name),
+        }
+    }
+}
+
+/// `--no-cache` and `--no-cache=true` are the flag; `--no-cache-filter` is another.
+fn flag_is(word: &str, flag: &str) -> bool {
+    let word = word.trim_matches(['"', '\'']);
+    word == flag || word.strip_prefix(flag).is_some_and(|r| r.starts_with('='))
+}
+
+fn quote(e: &Evidence) -> Quote {
+    Quote {
+        line: e.line,
+        text: e.text.clone(),
+    }
+}
+
+/// A Dockerfile stage of one run, its body steps in index order.
+struct Stage<'a> {
+    name: String,
+    body: Vec<&'a Step>,
+}
+
+/// Stages in order of their first step. Legacy steps carry no stage: each FROM starts one.
+fn stages<'a>(run_steps: &[&'a Step]) -> Vec<Stage<'a>> {
+    let mut out: Vec<Stage<'a>> = Vec::new();
+    let mut legacy = 0u32;
+    for s in run_steps.iter().copied().filter(|s| s.kind == StepKind::Dockerfile) {
+        let name = match &s.stage {
+            Some(name) => name.clone(),
+            None if s.vertex.is_none() => {
+                if s.instruction.as_deref() == Some("FROM") || legacy == 0 {
+                    legacy += 1;
+                }
+                format!("stage {legacy}")
+            }
+            None => String::new(),
+        };
+        let at = match out.iter().position(|st| st.name == name) {
+            Some(i) => i,
+            None => {
+                out.push(Stage {
+                    name,
+                    body: Vec::new(),
+                });
+                out.len() - 1
+            }
+        };
+        if s.is_cacheable_instruction() {
+            out[at].body.push(s);
+        }
+    }
+    for st in &mut out {
+        st.body.sort_by_key(|s| (s.index.unwrap_or(u32::MAX), s.line));
+    }
+    out.retain(|st| !st.body.is_empty());
+    out
+}
+
+/// The stage the image is made of: one no `COPY --from=` reads, printed last.
+fn final_stage<'a, 'b>(stages: &'b [Stage<'a>]) -> Option<&'b Stage<'a>> {
+    let read: HashSet<String> = stages
+        .iter()
+        .flat_map(|st| st.body.iter())
+        .flat_map(|s| instruction_text(s).split_whitespace())
+        .filter_map(|w| w.strip_prefix("--from="))
+        .map(|w| w.trim_matches(['"', '\'']).to_string())
+        .collect();
+    let last_line = |st: &Stage| st.body.iter().map(|s| s.line).max().unwrap_or(0);
+    stages
+        .iter()
+        .filter(|st| !read.contains(&st.name))
+        .max_by_key(|st| last_line(st))
+        .or_else(|| stages.iter().max_by_key(|st| last_line(st)))
+}
+
+fn hit(s: &Step) -> bool {
+    s.status == StepStatus::Cached
+}
+
+/// Builds the run views: steps and evidence by invocation, each with its launching command.
+fn runs<'a>(steps: &'a [Step], commands: &'a [CommandEvent], evidence: &'a [Evidence]) -> Vec<Run<'a>> {
+    let mut invocations: Vec<u32> = steps
+        .iter()
+        .map(|s| s.invocation)
+        .chain(evidence.iter().map(|e| e.invocation))
+        .collect();
+    invocations.sort_unstable();
+    invocations.dedup();
+    let launches: Vec<&CommandEvent> = commands
+        .iter()
+        .filter(|c| crate::parse::line::launches_docker_build(c.command.as_bytes()))
+        .collect();
+    invocations
+        .into_iter()
+        .map(|inv| {
+            let steps: Vec<&Step> = steps.iter().filter(|s| s.invocation == inv).collect();
+            let evidence: Vec<&Evidence> =
+                evidence.iter().filter(|e| e.invocation == inv).collect();
+            let first = steps
+                .iter()
+                .map(|s| s.line)
+                .chain(evidence.iter().filter(|e| e.kind != K::PullFailed).map(|e| e.line))
+                .min()
+                .unwrap_or(u64::MAX);
+            let command = launches
+                .iter()
+                .rev()
+                .find(|c| c.line < first)
+                .or(launches.last())
+                .copied();
+            let body = steps
+                .iter()
+                .copied()
+                .filter(|s| s.is_cacheable_instruction())
+                .collect();
+            Run {
+                steps,
+                body,
+                evidence,
+                command,
+            }
+        })
+        .collect()
+}
+
+/// A verdict under construction.
+struct Finding {
+    cause: Cause,
+    confidence: Confidence,
+    alternatives: Vec<Cause>,
+    evidence: Vec<Quote>,
+    detail: String,
+}
+
+impl Finding {
+    fn new(cause: Cause, confidence: Confidence, detail: impl Into<String>) -> Self {
+        Finding {
+            cause,
+            confidence,
+            alternatives: Vec::new(),
+            evidence: Vec::new(),
+            detail: detail.into(),
+        }
+    }
+
+    fn or(mut self, alternatives: &[Cause]) -> Self {
+        self.alternatives.extend(alternatives.iter().filter(|&&c| c != self.cause));
+        self
+    }
+
+    fn show(mut self, quotes: impl IntoIterator<Item = Quote>) -> Self {
+        self.evidence.extend(quotes);
+        self
+    }
+}
+
+/// The verdict for a whole log: each run judged, the run that lost the most time leads.
+/// `baseline`: the steps of an earlier build of the same Dockerfile, when known.
+pub fn verdict(
+    steps: &[Step],
+    commands: &[CommandEvent],
+    evidence: &[Evidence],
+    baseline: Option<&[Step]>,
+) -> Verdict {
+    let runs = runs(steps, commands, evidence);
+    let mut judged: Vec<(f64, Finding, Vec<Cause>)> = runs
+        .iter()
+        .map(|r| {
+            let (f, secondary) = judge(r, baseline);
+            (rebuilt_s(&r.body), f, secondary)
+        })
+        .collect();
+    let lead = judged
+        .iter()
+        .enumerate()
+        .max_by(|(ia, a), (ib, b)| {
+            let rank = |f: &Finding| match f.cause.group() {
+                Group::NoBuild => 0,
+                Group::Healthy => 1,
+                _ => 2,
+            };
+            (rank(&a.1), a.0)
+                .partial_cmp(&(rank(&b.1), b.0))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(ib.cmp(ia))
+        })
+        .map(|(i, _)| i);
+    let Some(lead) = lead else {
+        let f = Finding::new(Cause::NoDockerBuild, Confidence::Certain, "no docker build step or cache line in the log");
+        return finish(f, Vec::new(), 0.0);
+    };
+    let (rebuilt, f, mut secondary) = judged.swap_remove(lead);
+    for (_, other, more) in judged {
+        secondary.push(other.cause);
+        secondary.extend(more);
+    }
+    finish(f, secondary, rebuilt)
+}
+
+fn finish(f: Finding, mut secondary: Vec<Cause>, rebuilt: f64) -> Verdict {
+    secondary.retain(|&c| c != f.cause && !matches!(c, Cause::AllCached | Cause::NoDockerBuild));
+    let mut seen = HashSet::new();
+    secondary.retain(|c| seen.insert(*c));
+    let mut evidence = f.evidence;
+    evidence.sort_by_key(|q| q.line);
+    evidence.dedup_by_key(|q| q.line);
+    Verdict {
+        cause: f.cause,
+        confidence: f.confidence,
+        secondary,
+        alternatives: if f.confidence == Confidence::Certain {
+            Vec::new()
+        } else {
+            f.alternatives
+        },
+        evidence,
+        detail: f.detail,
+        fix: f.cause.fix(),
+        rebuilt_s: (rebuilt * 1000.0).round() / 1000.0 + 0.0,
+    }
+}
+
+fn rebuilt_s(body: &[&Step]) -> f64 {
+    body.iter()
+        .filter(|s| s.status == StepStatus::Rebuilt)
+        .filter_map(|s| s.duration_s)
+        .sum()
+}
+
+/// One run: export and build failures first (they end the build), then why steps missed.
+fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
+    let miss = miss(run, baseline);
+    let mut secondary: Vec<Cause> = Vec::new();
+    let driver: Vec<Quote> = run.ev(K::BuilderDriver).map(quote).collect();
+    let failure = if let Some(e) = run.ev(K::ExportUnsupported).next() {
+        Some(
+            Finding::new(Cause::ExportUnsupportedDriver, Confidence::Certain, "buildx refused --cache-to: the docker driver writes no cache but inline")
+                .show([quote(e)])
+                .show(driver.clone()),
+        )
+    } else if let Some(e) = run.ev(K::UnknownFlag).next() {
+        Some(
+            Finding::new(Cause::ExportUnsupportedDriver, Confidence::Likely, "the docker CLI here has no buildx: it does not know the cache flag")
+                .show([quote(e)]),
+        )
+    } else if let Some(e) = run.ev(K::BadRequest).find(|e| e.text.contains("manifest")) {
+        let ecr = e.text.contains(".dkr.ecr.");
+        let cause = if ecr { Cause::EcrManifestRejected } else { Cause::ExportFailedOther };
+        Some(
+            Finding::new(cause, Confidence::Certain, "the registry answered 400 Bad Request to the cache manifest")
+                .show([quote(e)])
+                .show(run.ev(K::CacheExport).take(2).map(quote)),
+        )
+    } else if let Some(e) = run.ev(K::ExportFailed).next().or_else(|| {
+        run.steps
+            .iter()
+            .any(|s| s.kind == StepKind::CacheExport && s.status == StepStatus::Error)
+            .then(|| run.ev(K::StepError).next())
+            .flatten()
+    }) {
+        Some(
+            Finding::new(Cause::ExportFailedOther, Confidence::Certain, "writing the cache failed")
+                .show([quote(e)]),
+        )
+    } else if let Some(s) = run
+        .steps
+        .iter()
+        .find(|s| s.kind == StepKind::Dockerfile && s.status == StepStatus::Error)
+    {
+        let errors = run
+            .ev(K::StepError)
+            .filter(|e| e.vertex.is_none() || e.vertex == s.vertex)
+            .take(2)
+            .map(quote);
+        Some(
+            Finding::new(Cause::BuildFailedNotCache, Confidence::Certain, format!("{} {} failed", s.step, s.name))
+                .show([Run::quote_step(s)])
+                .show(errors)
+                .show(run.ev(K::BuildFailed).take(1).map(quote)),
+        )
+    } else {
+        None
+    };
+    // A rate limit, a failed import with local hits: worth naming beside the main cause.
+    if run.has(K::RateLimited) {
+        secondary.push(Cause::ImportUnreachable);
+    }
+    match failure {
+        Some(f) => {
+            secondary.extend(miss.map(|m| m.cause));
+            (f, secondary)
+        }
+        None => match miss {
+            Some(m) => (m, secondary),
+            None if run.steps.iter().any(|s| s.kind == StepKind::Dockerfile) => (
+                Finding::new(Cause::AllCached, Confidence::Likely, "only FROM steps: nothing else to cache")
+                    .show(run.steps.iter().filter(|s| hit(s)).take(1).map(|s| Run::quote_step(s))),
+                secondary,
+            ),
+            None => (
+                Finding::new(Cause::NoDockerBuild, Confidence::Certain, "no Dockerfile step in this run")
+                    .show(run.evidence.iter().take(2).map(|e| quote(e))),
+                secondary,
+            ),
+        },
+    }
+}
+
+/// Why steps missed (or that none did); `None` without Dockerfile steps to judge.
+fn miss(run: &Run, baseline: Option<&[Step]>) -> Option<Finding> {
+    if run.body.is_empty() {
+        return None;
+    }
+    let ran: Vec<&Step> = run.body.iter().copied().filter(|s| !hit(s)).collect();
+    if ran.is_empty() {
+        let first = run.body.first().map(|s| Run::quote_step(s));
+        let last = run.body.last().map(|s| Run::quote_step(s));
+        return Some(
+            Finding::new(Cause::AllCached, Confidence::Certain, format!("all {} cacheable steps came from cache", run.body.len()))
+                .show(first.into_iter().chain(last)),
+        );
+    }
+    let first_ran = Run::quote_step(ran[0]);
+    let import = run.import();
+    let import_lines: Vec<Quote> = run
+        .ev(K::CacheImport)
+        .chain(run.ev(K::CacheManifestType))
+        .take(2)
+        .map(quote)
+        .collect();
+    let stages = stages(&run.steps);
+    let command_quote = run.command.map(|c| Quote {
+        line: c.line,
+        text: c.command.clone(),
+    });
+
+    if run.command_has("--no-cache") == Some(true) && !run.body.iter().any(|s| hit(s)) {
+        return Some(
+            Finding::new(Cause::NoCacheFlag, Confidence::Certain, "the build command passes --no-cache")
+                .show(command_quote)
+                .show([first_ran]),
+        );
+    }
+    // A registry cache is in use: BuildKit imported one, or the legacy builder was given one.
+    let legacy = run.body.iter().all(|s| s.vertex.is_none());
+    let registry = import == ImportOutcome::Reached
+        || (legacy && run.command_has("--cache-from") == Some(true) && !run.has(K::PullFailed));
+    if registry && stages.len() >= 2 {
+        if let Some(f) = min_mode(run, &stages, baseline) {
+            return Some(f.show(import_lines.clone()).show(command_quote.clone().filter(|_| run.writes_inline_cache())));
+        }
+    }
+    let any_hit = run.body.iter().any(|s| hit(s));
+    if !any_hit {
+        return Some(cold(run, import, import_lines, command_quote, first_ran));
+    }
+    Some(inputs_changed(run, baseline, import))
+}
+
+/// Multi-stage with a registry cache: a stage other than the final one got nothing from it
+/// while the final stage hit — the signature of a min-mode export.
+fn min_mode(run: &Run, stages: &[Stage], baseline: Option<&[Step]>) -> Option<Finding> {
+    let last = final_stage(stages)?;
+    if !last.body.iter().any(|s| hit(s)) {
+        return None;
+    }
+    let cold: Vec<&Stage> = stages
+        .iter()
+        .filter(|st| st.name != last.name && !st.body.iter().any(|s| hit(s)))
+        .collect();
+    if cold.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = cold.iter().map(|st| st.name.as_str()).collect();
+    // Certain when the build says it writes inline cache (always min-mode) or the baseline
+    // shows the same stage text rebuilt, not changed.
+    let unchanged_before = baseline.is_some_and(|b| {
+        let keys: HashSet<_> = b.iter().map(baseline::key).collect();
+        cold.iter().all(|st| st.body.iter().take(1).all(|s| keys.contains(&baseline::key(s))))
+    });
+    let min_mode_export = run.writes_inline_cache()
+        || (run.command_contains("--cache-to") && !run.command_contains("mode=max"));
+    let confidence = if min_mode_export || unchanged_before {
+        Confidence::Certain
+    } else {
+        Confidence::Likely
+    };
+    let stage_word = if cold.len() == 1 { "stage" } else { "stages" };
+    let mut f = Finding::new(
+        Cause::MinModeMultistage,
+        confidence,
+        format!(
+            "{stage_word} {} rebuilt every step while the final stage `{}` came from the cache: the cache holds the final stage only",
+            names.join(", "),
+            last.name
+        ),
+    )
+    .or(&[inputs_cause_of(cold[0].body[0])]);
+    f = f.show(cold.iter().map(|st| Run::quote_step(st.body[0])));
+    f = f.show(last.body.iter().find(|s| hit(s)).map(|s| Run::quote_step(s)));
+    f = f.show(run.ev(K::InlineCacheExport).take(1).map(quote));
+    Some(f)
+}
+
+/// Nothing after FROM hit: which cache was missing, and the line that shows it.
+fn cold(
+    run: &Run,
+    import: ImportOutcome,
+    import_lines: Vec<Quote>,
+    command: Option<Quote>,
+    first_ran: Quote,
+) -> Finding {
+    let boot: Vec<Quote> = run.ev(K::BuilderBoot).take(1).map(quote).collect();
+    let container_driver = run
+        .ev(K::BuilderDriver)
+        .any(|e| !e.text.contains(" docker driver"));
+    let downloads: Vec<Quote> = run.ev(K::LayerDownload).take(2).map(quote).collect();
+    match import {
+        ImportOutcome::Failed => {
+            let e = run
+                .ev(K::ImportFailed)
+                .next()
+                .map(|e| (e.text.clone(), quote(e)));
+            let (text, q) = e.unwrap_or_default_quote(&import_lines);
+            let (cause, confidence) = import_failure(&text);
+            return Finding::new(cause, confidence, format!("the cache import failed: {text}"))
+                .or(&[Cause::ImportUnreachable])
+                .show([q, first_ran]);
+        }
+        ImportOutcome::Reached => {
+            let mut f = Finding::new(
+                Cause::ImportIneffective,
+                Confidence::Likely,
+                "the cache image was found but no step after FROM came from it: it carries no cache metadata, or was built from other inputs",
+            )
+            .or(&[Cause::BaseImageChanged, inputs_cause_of(run.body[0])])
+            .show(import_lines)
+            .show([first_ran]);
+            if !boot.is_empty() {
+                f = f.show(boot);
+            }
+            return f;
+        }
+        ImportOutcome::Absent => {}
+    }
+    if !boot.is_empty() || container_driver {
+        let confidence = if boot.is_empty() { Confidence::Likely } else { Confidence::Certain };
+        return Finding::new(
+            Cause::FreshBuilder,
+            confidence,
+            "a docker-container builder started empty in this build and no registry cache was imported",
+        )
+        .or(&[Cause::NoCacheConfigured])
+        .show(boot)
+        .show(run.ev(K::BuilderDriver).take(1).map(quote))
+        .show([first_ran]);
+    }
+    if let Some(e) = run.ev(K::PullFailed).next() {
+        let (cause, _) = import_failure(&e.text);
+        return Finding::new(cause, Confidence::Likely, "pulling the cache image before the build failed, so --cache-from had nothing to use")
+            .or(&[Cause::NoCacheConfigured])
+            .show([quote(e), first_ran]);
+    }
+    let cache_from = run.command_has("--cache-from");
+    if cache_from == Some(true) {
+        return Finding::new(Cause::ImportIneffective, Confidence::Possible, "--cache-from was passed but nothing came from it and no import is shown")
+            .or(&[Cause::LocalCacheCold, Cause::ImportNotFound])
+            .show(command)
+            .show([first_ran]);
+    }
+    if !downloads.is_empty() {
+        let detail = if cache_from == Some(false) {
+            "the base image's layers were downloaded and nothing hit: a new host, and the build names no registry cache (--cache-from)"
+        } else {
+            "the base image's layers were downloaded and nothing hit: a new or evicted host"
+        };
+        let mut f = Finding::new(Cause::LocalCacheCold, Confidence::Likely, detail)
+            .or(&[Cause::NoCacheConfigured])
+            .show(downloads)
+            .show([first_ran]);
+        if cache_from == Some(false) {
+            f = f.show(command);
+        }
+        return f;
+    }
+    if cache_from == Some(false) {
+        return Finding::new(Cause::NoCacheConfigured, Confidence::Likely, "the build names no cache source (--cache-from) and nothing came from a local cache")
+            .or(&[Cause::LocalCacheCold])
+            .show(command)
+            .show([first_ran]);
+    }
+    // No command, no import, no download: the log shows nothing about the cache.
+    Finding::new(
+        Cause::NoCacheConfigured,
+        Confidence::Possible,
+        "nothing came from cache and the log shows no cache source, no import and no base image download",
+    )
+    .or(&[Cause::LocalCacheCold, Cause::NoCacheFlag, inputs_cause_of(run.body[0])])
+    .show([first_ran])
+}
+
+trait QuoteOr {
+    fn unwrap_or_default_quote(self, fallback: &[Quote]) -> (String, Quote);
+}
+
+impl QuoteOr for Option<(String, Quote)> {
+    fn unwrap_or_default_quote(self, fallback: &[Quote]) -> (String, Quote) {
+        self.unwrap_or_else(|| {
+            let q = fallback.first().cloned().unwrap_or(Quote {
+                line: 0,
+                text: String::new(),
+            });
+            (String::new(), q)
+        })
+    }
+}
+
+/// What the step's instruction says changed, were it the first miss.
+fn inputs_cause_of(s: &Step) -> Cause {
+    match diagnose::cause_of(s) {
+        diagnose::Cause::BaseImage => Cause::BaseImageChanged,
+        diagnose::Cause::DependencyManifest => Cause::DependencyManifestChanged,
+        diagnose::Cause::ApplicationSource => Cause::SourceChanged,
+        diagnose::Cause::UpstreamStage => Cause::UpstreamStageChanged,
+        diagnose::Cause::BuildArgOrEnv => Cause::BuildArgChanged,
+        diagnose::Cause::InstructionChanged | diagnose::Cause::NoCache => {
+            Cause::InstructionChanged
+        }
+    }
+}
+
+/// Some steps hit, then one missed: what its inputs were, checked against the baseline.
+fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -> Finding {
+    let steps: Vec<Step> = run.steps.iter().map(|s| (*s).clone()).collect();
+    let health = diagnose::health(&steps, &[]);
+    let busts = diagnose::stage_busts(&steps, &health);
+    let Some(bust) = busts.iter().min_by_key(|b| b.line) else {
+        // Only canceled/unfinished steps after the hits.
+        let s = run.body.iter().find(|s| !hit(s)).copied().unwrap_or(run.body[0]);
+        return Finding::new(Cause::InstructionChanged, Confidence::Possible, "the build stopped before the step finished")
+            .or(&[Cause::LocalCacheCold])
+            .show([Run::quote_step(s)]);
+    };
+    let step = run
+        .body
+        .iter()
+        .find(|s| s.line == bust.line)
+        .copied()
+        .unwrap_or(run.body[0]);
+    let before = run
+        .body
+        .iter()
+        .filter(|s| hit(s) && s.stage == step.stage && s.line < step.line)
+        .last()
+        .or_else(|| run.body.iter().filter(|s| hit(s)).last())
+        .map(|s| Run::quote_step(s));
+    let shown = |f: Finding| f.show(before.clone()).show([Run::quote_step(step)]);
+    let cause = inputs_cause_of(step);
+    let unavailable = cache_unavailable_guess(run, import);
+    if let Some(base) = baseline {
+        if let Some(f) = against_baseline(step, bust, base, unavailable) {
+            return shown(f);
+        }
+    }
+    let detail = format!("{} is the first step that missed after a cache hit", step.name);
+    let f = match cause {
+        // A COPY misses exactly when its files differ; an ARG when its value does.
+        Cause::DependencyManifestChanged
+        | Cause::SourceChanged
+        | Cause::BuildArgChanged
+        | Cause::UpstreamStageChanged
+        | Cause::BaseImageChanged => Finding::new(cause, Confidence::Likely, detail).or(&[unavailable]),
+        // A RUN's text can be the same and still miss: with no earlier build to compare, the
+        // cache may simply not have had it.
+        _ => Finding::new(Cause::InstructionChanged, Confidence::Possible, detail)
+            .or(&[Cause::BuildArgChanged, unavailable, Cause::LocalCacheCold]),
+    };
+    shown(f)
+}
+
+/// The cache-unavailable cause that fits this run best, for a step that missed unchanged.
+fn cache_unavailable_guess(run: &Run, import: ImportOutcome) -> Cause {
+    if run.has(K::BuilderBoot) {
+        Cause::FreshBuilder
+    } else if import == ImportOutcome::Failed {
+        run.ev(K::ImportFailed)
+            .next()
+            .map_or(Cause::ImportUnreachable, |e| import_failure(&e.text).0)
+    } else if import == ImportOutcome::Reached {
+        Cause::ImportIneffective
+    } else {
+        Cause::LocalCacheCold
+    }
+}
+
+/// The bust step against the previous build: same text and cached then → unchanged but missed;
+/// same place, text differing in a few tokens → a build arg's value.
+fn against_baseline(step: &Step, bust: &Bust, base: &[Step], unavailable: Cause) -> Option<Finding> {
+    let is_copy = matches!(step.instruction.as_deref(), Some("COPY" | "ADD"));
+    let key = baseline::key(step);
+    if let Some(b) = base.iter().find(|b| baseline::key(b) == key) {
+        if is_copy {
+            return None; // the same COPY line reads files that may differ: no verdict from text
+        }
+        let was = if hit(b) { "cached" } else { "built" };
+        return Some(
+            Finding::new(
+                unavailable,
+                Confidence::Likely,
+                format!("{} is unchanged since the baseline (where it was {was}) and still missed: its cache was not available", step.name),
+            )
+            .or(&[Cause::BuildArgChanged]),
+        );
+    }
+    let same_place = base.iter().find(|b| {
+        b.kind == StepKind::Dockerfile
+            && b.stage == step.stage
+            && b.index == step.index
+            && b.instruction == step.instruction
+    })?;
+    let now: Vec<&str> = instruction_text(step).split_whitespace().collect();
+    let then: Vec<&str> = instruction_text(same_place).split_whitespace().collect();
+    let changed: Vec<(&str, &str)> = now
+        .iter()
+        .zip(&then)
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| (*b, *a))
+        .collect();
+    let _ = bust;
+    if now.len() == then.len() && !changed.is_empty() && changed.len() <= 3 && !is_copy {
+        let tokens: Vec<String> = changed.iter().map(|(a, b)| format!("`{a}` → `{b}`")).collect();
+        return Some(Finding::new(
+            Cause::BuildArgChanged,
+            Confidence::Likely,
+            format!("{} differs from the baseline only in {}: a build argument's value", step.name, tokens.join(", ")),
+        )
+        .or(&[Cause::InstructionChanged]));
+    }
+    Some(Finding::new(
+        Cause::InstructionChanged,
+        Confidence::Certain,
+        format!("{} reads `{}` in the baseline", step.name, instruction_text(same_place)),
+    ))
+}
+
+/// Cost of the cache machinery itself, from steps and the evidence's stated times.
+pub fn cache_cost(steps: &[Step], evidence: &[Evidence], saved_s: Option<f64>) -> CacheCost {
+    let sum = |f: &dyn Fn(&Step) -> bool| -> f64 {
+        steps.iter().filter(|s| f(s)).filter_map(|s| s.duration_s).sum()
+    };
+    let import_s = sum(&|s| s.kind == StepKind::CacheImport);
+    let inline_vertex = |s: &Step| s.name.starts_with("preparing layers for inline cache");
+    let mut export_s = sum(&|s| s.kind == StepKind::CacheExport || inline_vertex(s));
+    // Inline cache prepared as a sub-status of `exporting to image`.
+    let vertex_of = |e: &Evidence| {
+        steps
+            .iter()
+            .find(|s| s.invocation == e.invocation && s.vertex.is_some() && s.vertex == e.vertex)
+    };
+    export_s += evidence
+        .iter()
+        .filter(|e| e.kind == K::InlineCacheExport && !vertex_of(e).is_some_and(inline_vertex))
+        .filter_map(|e| e.secs)
+        .sum::<f64>();
+    let builder_boot_s = sum(&|s| s.name.contains("booting buildkit"));
+    let tarball_vertex = |s: &Step| s.name.starts_with("sending tarball");
+    let sending_tarball_s = sum(&tarball_vertex)
+        + evidence
+            .iter()
+            .filter(|e| e.kind == K::SendingTarball && !vertex_of(e).is_some_and(tarball_vertex))
+            .filter_map(|e| e.secs)
+            .fold(0.0, f64::max);
+    let r = |x: f64| (x * 1000.0).round() / 1000.0 + 0.0;
+    CacheCost {
+        import_s: r(import_s),
+        export_s: r(export_s),
+        builder_boot_s: r(builder_boot_s),
+        sending_tarball_s: r(sending_tarball_s),
+        total_s: r(import_s + export_s + builder_boot_s + sending_tarball_s),
+        saved_s,
+    }
+}
