@@ -167,7 +167,7 @@ impl Cause {
             Cause::EcrManifestRejected => "ECR rejected the cache manifest",
             Cause::ExportFailedOther => "the cache export failed",
             Cause::AllCached => "every step came from cache",
-            Cause::BuildFailedNotCache => "the build failed (not a cache problem)",
+            Cause::BuildFailedNotCache => "a step failed, not the cache",
             Cause::NoDockerBuild => "no docker build in the log",
         }
     }
@@ -234,6 +234,8 @@ pub struct Quote {
 pub struct Verdict {
     pub cause: Cause,
     pub confidence: Confidence,
+    /// The cause in words, naming the stage or step where that says more.
+    pub title: String,
     /// Other causes the log shows (a second run's miss, an export failure behind a build error).
     pub secondary: Vec<Cause>,
     /// For a cause that is not certain: what else leaves the same lines.
@@ -257,7 +259,7 @@ impl Verdict {
             Group::ExportFailed => "Cache export failed",
             Group::InputsChanged | Group::CacheUnavailable => "Cache missed",
         };
-        let mut out = format!("{lead}: {} ({})", self.cause.title(), self.confidence.as_str());
+        let mut out = format!("{lead}: {} ({})", self.title, self.confidence.as_str());
         if self.rebuilt_s > 0.0 {
             out.push_str(&format!(" — {} rebuilt", human_secs(self.rebuilt_s)));
         }
@@ -524,6 +526,7 @@ fn runs<'a>(steps: &'a [Step], commands: &'a [CommandEvent], evidence: &'a [Evid
 struct Finding {
     cause: Cause,
     confidence: Confidence,
+    title: Option<String>,
     alternatives: Vec<Cause>,
     evidence: Vec<Quote>,
     detail: String,
@@ -534,6 +537,7 @@ impl Finding {
         Finding {
             cause,
             confidence,
+            title: None,
             alternatives: Vec::new(),
             evidence: Vec::new(),
             detail: detail.into(),
@@ -604,6 +608,7 @@ fn finish(f: Finding, mut secondary: Vec<Cause>, rebuilt: f64) -> Verdict {
     Verdict {
         cause: f.cause,
         confidence: f.confidence,
+        title: f.title.unwrap_or_else(|| f.cause.title().to_string()),
         secondary,
         alternatives: if f.confidence == Confidence::Certain {
             Vec::new()
@@ -675,13 +680,28 @@ fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
                 .show(errors)
                 .show(run.ev(K::BuildFailed).take(1).map(quote)),
         )
+    } else if let Some(e) = run.ev(K::BuildFailed).next().or_else(|| {
+        // The legacy builder's failure line with no step open (a log cut before it).
+        run.ev(K::StepError).find(|e| e.vertex.is_none())
+    }) {
+        let why = run.ev(K::RateLimited).next();
+        Some(
+            Finding::new(
+                Cause::BuildFailedNotCache,
+                Confidence::Likely,
+                if why.is_some() {
+                    "the docker build failed: a registry refused a pull (rate limit)"
+                } else {
+                    "the docker build failed"
+                },
+            )
+                .show(why.map(quote))
+                .show(run.ev(K::StepError).take(1).map(quote))
+                .show([quote(e)]),
+        )
     } else {
         None
     };
-    // A rate limit, a failed import with local hits: worth naming beside the main cause.
-    if run.has(K::RateLimited) {
-        secondary.push(Cause::ImportUnreachable);
-    }
     match failure {
         Some(f) => {
             secondary.extend(miss.map(|m| m.cause));
@@ -706,7 +726,13 @@ fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
 /// Why steps missed (or that none did); `None` without Dockerfile steps to judge.
 fn miss(run: &Run, baseline: Option<&[Step]>) -> Option<Finding> {
     if run.body.is_empty() {
-        return None;
+        // Only FROM steps (or none): a failed import still says the cache was not there.
+        let e = run.ev(K::ImportFailed).next()?;
+        let (cause, _) = import_failure(&e.text);
+        return Some(
+            Finding::new(cause, Confidence::Likely, format!("the cache import failed: {}", e.text))
+                .show([quote(e)]),
+        );
     }
     let ran: Vec<&Step> = run.body.iter().copied().filter(|s| !hit(s)).collect();
     if ran.is_empty() {
@@ -793,6 +819,15 @@ fn min_mode(run: &Run, stages: &[Stage], baseline: Option<&[Step]>) -> Option<Fi
         ),
     )
     .or(&[inputs_cause_of(cold[0].body[0])]);
+    f.title = Some(format!(
+        "{} {stage_word} not in the registry cache ({})",
+        names.join(", "),
+        if run.writes_inline_cache() {
+            "inline cache is min-mode"
+        } else {
+            "the cache holds the final stage only"
+        }
+    ));
     f = f.show(cold.iter().map(|st| Run::quote_step(st.body[0])));
     f = f.show(last.body.iter().find(|s| hit(s)).map(|s| Run::quote_step(s)));
     f = f.show(run.ev(K::InlineCacheExport).take(1).map(quote));
@@ -959,6 +994,20 @@ fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -
             return shown(f);
         }
     }
+    if let Some((name, value)) = build_arg_in(run, step) {
+        return shown(
+            Finding::new(
+                Cause::BuildArgChanged,
+                Confidence::Likely,
+                format!("{} reads the build argument {name} (this build: {value}): a value that changes busts the cache from here", step.name),
+            )
+            .or(&[Cause::InstructionChanged])
+            .show(run.command.map(|c| Quote {
+                line: c.line,
+                text: c.command.clone(),
+            })),
+        );
+    }
     let detail = format!("{} is the first step that missed after a cache hit", step.name);
     let f = match cause {
         // A COPY misses exactly when its files differ; an ARG when its value does.
@@ -973,6 +1022,27 @@ fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -
             .or(&[Cause::BuildArgChanged, unavailable, Cause::LocalCacheCold]),
     };
     shown(f)
+}
+
+/// A `--build-arg NAME=VALUE` of the build command that the step reads: by name (`$NAME`,
+/// `${NAME}`) or by its value expanded into the step's text (BuildKit prints RUN with build args
+/// substituted). Trivial values (`true`, short numbers) are not evidence.
+fn build_arg_in(run: &Run, step: &Step) -> Option<(String, String)> {
+    let command = run.command?;
+    let text = instruction_text(step);
+    let words: Vec<&str> = command.command.split_whitespace().collect();
+    words.iter().enumerate().find_map(|(i, w)| {
+        let arg = match w.strip_prefix("--build-arg=") {
+            Some(a) => a,
+            None if *w == "--build-arg" => words.get(i + 1)?,
+            None => return None,
+        };
+        let arg = arg.trim_matches(['"', '\'']);
+        let (name, value) = arg.split_once('=')?;
+        let by_name = text.contains(&format!("${name}")) || text.contains(&format!("${{{name}}}"));
+        let by_value = value.len() >= 6 && !value.starts_with('$') && text.contains(value);
+        (by_name || by_value).then(|| (name.to_string(), value.to_string()))
+    })
 }
 
 /// The cache-unavailable cause that fits this run best, for a step that missed unchanged.

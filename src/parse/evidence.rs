@@ -48,6 +48,9 @@ const PHRASES: &[(&str, K, bool)] = &[
     ("booting buildkit", K::BuilderBoot, false),
     ("sending tarball", K::SendingTarball, false),
     ("failed to solve", K::BuildFailed, false),
+    // CodeBuild's own line when a buildspec command fails.
+    ("command did not exit successfully docker build", K::BuildFailed, false),
+    ("command did not exit successfully docker buildx build", K::BuildFailed, false),
     ("error response from daemon: manifest for", K::PullFailed, true),
     ("pull access denied", K::PullFailed, true),
     ("status: downloaded newer image for", K::LayerDownload, true),

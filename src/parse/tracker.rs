@@ -295,7 +295,13 @@ impl Tracker {
             }
             self.apply(line_no, l);
         } else {
-            if matches!(l, Line::Text | Line::LegacyFailure(_)) {
+            // CodeBuild's own lines (`Command did not exit successfully docker build`) too.
+            let container_other = matches!(&l, Line::Container { what: Container::Other, .. });
+            let noted = matches!(
+                l,
+                Line::Text | Line::LegacyFailure(_) | Line::DockerCommand(_)
+            );
+            if container_other || noted {
                 self.note(line_no, None, raw, Place::Text);
             }
             self.apply(line_no, l);

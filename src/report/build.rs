@@ -27,10 +27,9 @@ pub fn secs(s: Option<f64>) -> String {
 fn bust_text(b: Option<&Bust>) -> String {
     b.map_or("none (nothing rebuilt after a cache hit)".into(), |b| {
         format!(
-            "{} {} — {}",
+            "{} {}",
             b.step,
             b.name.split_whitespace().collect::<Vec<_>>().join(" "),
-            b.cause.as_str()
         )
     })
 }
