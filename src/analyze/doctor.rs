@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use super::verdict::{self, Cause, Confidence, Group, ImportOutcome};
 use super::Summary;
 use crate::model::{ProjectSetup, Step, StepKind, StepStatus};
 
@@ -53,7 +54,7 @@ fn check(check: &'static str, status: Status, detail: String, fix: Option<&str>)
 
 /// Whether a build's log shows the registry cache working (`--cache-from` imported).
 pub fn registry_cache_works(sum: &Summary) -> bool {
-    sum.health.cache_import == super::verdict::ImportOutcome::Reached
+    sum.health.cache_import == ImportOutcome::Reached && sum.verdict.cause != Cause::ImportIneffective
 }
 
 /// The project's settings: a docker layer cache (LOCAL with LOCAL_DOCKER_LAYER_CACHE, or S3)
@@ -163,36 +164,41 @@ pub fn log_checks(sum: &Summary, steps: &[Step]) -> Vec<Check> {
         .cache_import_ref
         .as_deref()
         .unwrap_or("the --cache-from image");
-    out.push(match h.cache_import.as_str() {
-        "ok" => check("cache import", Status::Ok, format!("imported from {image}"), None),
-        "failed" => {
+    out.push(match h.cache_import {
+        ImportOutcome::Reached => match sum.verdict.cause {
+            Cause::ImportIneffective => check(
+                "cache import",
+                Status::Fail,
+                format!("reached {image}, but no step after FROM came from it"),
+                Some(Cause::ImportIneffective.fix()),
+            ),
+            Cause::MinModeMultistage => check(
+                "cache import",
+                Status::Warn,
+                format!("reached {image}; it serves the final stage only"),
+                None,
+            ),
+            _ => check("cache import", Status::Ok, format!("reached {image}"), None),
+        },
+        ImportOutcome::Failed => {
             let error = h.cache_import_error.as_deref().unwrap_or("failed");
-            let (detail, fix) = match import_failure(error) {
-                ImportFailure::Missing => (
-                    format!("{image} does not exist ({error})"),
-                    "push the image with inline cache first (BUILDKIT_INLINE_CACHE=1) and check \
-                     the --cache-from tag: the first build of a repository has nothing to import",
-                ),
-                ImportFailure::Denied => (
-                    format!("not allowed to read {image} ({error})"),
-                    "log in before the build (aws ecr get-login-password | docker login \
-                     --username AWS --password-stdin <registry>) and allow ecr:BatchGetImage and \
-                     ecr:GetDownloadUrlForLayer to the service role",
-                ),
-                ImportFailure::Other => (
-                    format!("from {image}: {error}"),
-                    "check the registry's address and that the build can reach it",
-                ),
-            };
-            check("cache import", Status::Fail, detail, Some(fix))
+            let (cause, _) = verdict::import_failure(error);
+            check(
+                "cache import",
+                Status::Fail,
+                format!("{}: {image} ({error})", cause.title()),
+                Some(cause.fix()),
+            )
         }
-        _ if h.cache_from == Some(true) => check(
+        ImportOutcome::Absent if h.cache_from == Some(true) => check(
             "cache import",
             Status::Warn,
             "--cache-from was passed but no cache manifest was imported".into(),
-            Some("the image may have no cache metadata: build it with --build-arg BUILDKIT_INLINE_CACHE=1"),
+            Some(Cause::ImportIneffective.fix()),
         ),
-        _ => check("cache import", Status::Skip, "no cache import in the log".into(), None),
+        ImportOutcome::Absent => {
+            check("cache import", Status::Skip, "no cache import in the log".into(), None)
+        }
     });
     out.push(match (h.inline_cache, h.cache_to) {
         _ if h.cache_from == Some(false) => check(
@@ -217,43 +223,34 @@ pub fn log_checks(sum: &Summary, steps: &[Step]) -> Vec<Check> {
         (None, _) => check("inline cache", Status::Skip, unknown(), None),
     });
     out.push(base_pull(steps));
+    out.push(cache_verdict(sum));
     out
 }
 
-/// Why a cache import failed, from BuildKit's error text (registries word it variously).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ImportFailure {
-    /// The image or repository does not exist.
-    Missing,
-    /// No credentials, or not allowed.
-    Denied,
-    Other,
-}
-
-fn import_failure(error: &str) -> ImportFailure {
-    let e = error.to_ascii_lowercase();
-    let any = |needles: &[&str]| needles.iter().any(|n| e.contains(n));
-    // Status codes only with their words: bare digits occur in account IDs and digests.
-    let denied = [
-        "unauthorized",
-        "forbidden",
-        "denied",
-        "no basic auth credentials",
-        "status: 401",
-        "status: 403",
-    ];
-    if any(&denied) {
-        ImportFailure::Denied
-    } else if any(&[
-        "not found",
-        "does not exist",
-        "manifest unknown",
-        "name unknown",
-    ]) {
-        ImportFailure::Missing
-    } else {
-        ImportFailure::Other
-    }
+/// The verdict as a check: the same rule set `build` and `report` use. A cache that cannot serve
+/// most of the build is a FAIL; inputs that changed are how a cache is meant to work.
+fn cache_verdict(sum: &Summary) -> Check {
+    let v = &sum.verdict;
+    let lines: Vec<String> = v.evidence.iter().take(3).map(|q| format!("line {}", q.line)).collect();
+    let detail = format!("{} — {} ({})", v.headline(), v.detail, lines.join(", "));
+    let status = match v.cause.group() {
+        Group::Healthy => Status::Ok,
+        Group::InputsChanged if v.confidence != Confidence::Possible => Status::Ok,
+        Group::InputsChanged => Status::Warn,
+        Group::ExportFailed => Status::Fail,
+        Group::BuildFailed | Group::NoBuild => Status::Skip,
+        Group::CacheUnavailable => {
+            // The stages the cache could not serve, against the whole docker build.
+            let total = sum.docker_build_s.unwrap_or(0.0).max(sum.rebuilt_s);
+            if v.cause == Cause::MinModeMultistage && total > 0.0 && v.rebuilt_s * 2.0 < total {
+                Status::Warn
+            } else {
+                Status::Fail
+            }
+        }
+    };
+    let fix = (status != Status::Ok).then_some(v.fix);
+    check("cache verdict", status, detail, fix)
 }
 
 /// The FROM steps' time: a pulled base image costs it on every build without a layer cache.
@@ -327,23 +324,6 @@ mod tests {
         let quick = from(StepStatus::Rebuilt, Some(2.0), "alpine:3.20");
         assert_eq!(base_pull(&[a, quick]).status, Status::Ok);
         assert_eq!(base_pull(&[]).status, Status::Skip);
-    }
-
-    #[test]
-    fn import_failures_are_told_apart() {
-        use ImportFailure::*;
-        for (error, want) in [
-            ("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest: not found", Missing),
-            ("failed to resolve source metadata: manifest unknown: manifest unknown", Missing),
-            ("name unknown: The repository with name 'app' does not exist in the registry with id '123456789012'", Missing),
-            ("failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized", Denied),
-            ("pull access denied, repository does not exist or may require authorization", Denied),
-            ("no basic auth credentials", Denied),
-            ("140137401234.dkr.ecr.us-east-1.amazonaws.com/app:latest: not found", Missing),
-            ("failed to do request: Head \"http://localhost/v2/app/manifests/master\": dial tcp 127.0.0.1:80: connect: connection refused", Other),
-        ] {
-            assert_eq!(import_failure(error), want, "{error}");
-        }
     }
 
     #[test]

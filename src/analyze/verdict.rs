@@ -1147,3 +1147,39 @@ pub fn cache_cost(steps: &[Step], evidence: &[Evidence], saved_s: Option<f64>) -
         saved_s,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_failures_are_told_apart() {
+        use Cause::*;
+        for (error, want) in [
+            ("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest: not found", ImportNotFound),
+            ("failed to resolve source metadata: manifest unknown: manifest unknown", ImportNotFound),
+            ("name unknown: The repository with name 'app' does not exist in the registry with id '123456789012'", ImportNotFound),
+            ("failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized", ImportUnauthorized),
+            ("pull access denied, repository does not exist or may require authorization", ImportDenied),
+            ("no basic auth credentials", ImportUnauthorized),
+            ("unexpected status from HEAD request to https://1.dkr.ecr.ap-southeast-1.amazonaws.com/v2/x/manifests/buildcache: 403 Forbidden", ImportDenied),
+            ("failed to do request: Head \"http://localhost/v2/app/manifests/master\": dial tcp 127.0.0.1:80: connect: connection refused", ImportUnreachable),
+        ] {
+            assert_eq!(import_failure(error), (want, Confidence::Certain), "{error}");
+        }
+        assert_eq!(import_failure("something new").1, Confidence::Possible);
+    }
+
+    #[test]
+    fn flags_are_whole_words() {
+        assert!(flag_is("--no-cache", "--no-cache"));
+        assert!(flag_is("--no-cache=true", "--no-cache"));
+        assert!(!flag_is("--no-cache-filter=builder", "--no-cache"));
+    }
+
+    #[test]
+    fn human_seconds() {
+        assert_eq!(human_secs(680.0), "11m 20s");
+        assert_eq!(human_secs(42.46), "42.5s");
+    }
+}

@@ -147,10 +147,18 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
         "report.html",
         &page::html(&title, &summary, &build.steps, &verdicts, h, &chart)?,
     )?;
-    put("junit.xml", &page::junit(&title, &build.steps, &verdicts)?)?;
-    if verbose {
-        eprintln!("cachescope: wrote the report to {}", args.out.display());
-    }
+    put(
+        "junit.xml",
+        &page::junit(&title, &build.steps, &verdicts, &summary.verdict)?,
+    )?;
+    // Into the build log itself, where people look first.
+    eprint!(
+        "cachescope: {}",
+        render::verdict_text(&summary.verdict)
+            .replace('\n', "\ncachescope: ")
+            .trim_end_matches("cachescope: ")
+    );
+    eprintln!("cachescope: wrote the report to {}", args.out.display());
 
     let failed: Vec<_> = verdicts.iter().filter(|v| !v.passed).collect();
     for v in &failed {

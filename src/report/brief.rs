@@ -3,7 +3,7 @@
 //! steps that were not cached (cached ones are counted, not listed). The comparison's wording is
 //! shared with the HTML page.
 
-use super::build::{md, md_findings, md_headline, md_table, pct, secs};
+use super::build::{md, md_findings, md_headline, md_table, md_verdict, pct, secs};
 use crate::analyze::gates::GateResult;
 use crate::analyze::history::History;
 use crate::analyze::Summary;
@@ -72,6 +72,7 @@ pub fn markdown(
         md(title)
     );
     out.push_str(&md_headline(sum));
+    out.push_str(&md_verdict(&sum.verdict));
     if !gates.is_empty() {
         out.push_str("### Gates\n\n");
         for g in gates {

@@ -115,9 +115,17 @@ pub fn cost_text(c: &CacheCost) -> String {
     out
 }
 
+/// Log text made safe for a terminal: control characters (escape sequences that retitle or
+/// clear it) become U+FFFD.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
+}
+
 /// The verdict as plain lines: why, evidence with line numbers, fix (terminal and stderr).
 pub fn verdict_text(v: &Verdict) -> String {
-    let mut out = format!("{}\n  why: {}\n", v.headline(), v.detail);
+    let mut out = format!("{}\n  why: {}\n", printable(&v.headline()), printable(&v.detail));
     if !v.alternatives.is_empty() {
         let alt: Vec<&str> = v.alternatives.iter().map(|c| c.id()).collect();
         out.push_str(&format!("  or else: {}\n", alt.join(", ")));
@@ -127,7 +135,7 @@ pub fn verdict_text(v: &Verdict) -> String {
         out.push_str(&format!("  also: {}\n", also.join(", ")));
     }
     for q in &v.evidence {
-        out.push_str(&format!("  line {}: {}\n", q.line, q.text));
+        out.push_str(&format!("  line {}: {}\n", q.line, printable(&q.text)));
     }
     out.push_str(&format!("  fix: {}\n", v.fix));
     out

@@ -95,6 +95,8 @@ pub fn html(
         failed => gates.iter().any(|g| !g.passed),
         headline => Value::from(Serde(headline(sum))),
         findings => Value::from(Serde(&sum.findings)),
+        verdict => Value::from(Serde(&sum.verdict)),
+        verdict_headline => sum.verdict.headline(),
         compare => history.map(|h| compare_context(h, sum)),
         chart => Value::from_safe_string(svg.to_string()),
         steps => Value::from(Serde(&rows)),
@@ -118,7 +120,12 @@ struct Case {
 /// failed step fails, a canceled or unfinished one is skipped), and one per gate (a failed gate
 /// fails). Valid under the strict Ant conventions (tests/data/junit/junit.xsd): the suite's
 /// timestamp is when the report was written, in UTC without a zone.
-pub fn junit(title: &str, steps: &[Step], gates: &[GateResult]) -> Result<Vec<u8>, minijinja::Error> {
+pub fn junit(
+    title: &str,
+    steps: &[Step],
+    gates: &[GateResult],
+    verdict: &crate::analyze::verdict::Verdict,
+) -> Result<Vec<u8>, minijinja::Error> {
     // Seconds as JUnit consumers read them: never negative, `-0.000` or `NaN`.
     let seconds = |d: f64| format!("{:.3}", d.max(0.0) + 0.0);
     let steps: Vec<&Step> = steps
@@ -164,6 +171,9 @@ pub fn junit(title: &str, steps: &[Step], gates: &[GateResult]) -> Result<Vec<u8
         time => seconds(time),
         timestamp,
         version => env!("CARGO_PKG_VERSION"),
+        cause => verdict.cause.id(),
+        confidence => verdict.confidence.as_str(),
+        verdict_headline => verdict.headline(),
         cases => Value::from(Serde(&cases)),
     })?;
     // Log text may hold control characters (ANSI colours), which XML 1.0 cannot carry at all.
