@@ -144,6 +144,7 @@ fn main() {
                 cache_bust_step: None,
                 cache_bust_cause: None,
                 scenario: ["no-changes", "app-code-only", "cold"][i % 3].into(),
+                cause: None,
                 steps: parsed.steps,
             }
         })

@@ -1,7 +1,8 @@
 //! `cachescope build`'s analysis on every bundled real log, against values worked out by hand
 //! from the logs (the comments say how), and its frames read back from CSV and Parquet.
 
-use cachescope::analyze::diagnose::{Cause, Scenario};
+use cachescope::analyze::diagnose::{Cause as BustCause, Scenario, Severity};
+use cachescope::analyze::verdict::{Cause, Confidence, ImportOutcome};
 use cachescope::analyze::{frames, summarize, BuildInput, Summary};
 use cachescope::parse::parse_bytes;
 use polars::prelude::*;
@@ -17,6 +18,7 @@ fn load(dir: &str, name: &str) -> BuildInput {
         steps: p.steps,
         phases: p.phases,
         commands: p.commands,
+        evidence: p.evidence,
         meta: None,
     }
 }
@@ -37,7 +39,7 @@ struct Expect {
     hit: (u32, u32),
     /// hit_ratio_all as cached / finished steps.
     hit_all: (u32, u32),
-    bust: Option<(&'static str, Cause)>,
+    bust: Option<(&'static str, BustCause)>,
     scenario: Scenario,
 }
 
@@ -46,14 +48,14 @@ const EXPECTED: [Expect; 10] = [
     // 3 non-FROM Dockerfile steps: [2/4] [3/4] CACHED, [4/4] ERROR. The RUN after two hits ran
     // and failed: its own text changed (or it never succeeded before).
     Expect { log: "001-jenkins-plugin-cli-error.log", counts: [2, 4, 1, 0, 0], hit: (2, 3), hit_all: (2, 7),
-             bust: Some(("#7", Cause::InstructionChanged)), scenario: Scenario::OtherChange },
+             bust: Some(("#7", BustCause::InstructionChanged)), scenario: Scenario::OtherChange },
     // 15 non-FROM Dockerfile steps, all CACHED; 6 other vertices DONE.
     Expect { log: "002-netalertx-multistage-all-cached.log", counts: [15, 6, 0, 0, 0], hit: (15, 15), hit_all: (15, 21),
              bust: None, scenario: Scenario::NoChanges },
     // 18 CACHED, then #26 RUN was running when the user canceled: a miss, not counted in the
     // ratio's denominator (canceled), but it is where the cache stopped.
     Expect { log: "006-jetson-ros-user-canceled.log", counts: [18, 7, 0, 1, 0], hit: (18, 18), hit_all: (18, 26),
-             bust: Some(("#26", Cause::InstructionChanged)), scenario: Scenario::OtherChange },
+             bust: Some(("#26", BustCause::InstructionChanged)), scenario: Scenario::OtherChange },
     // 10 non-FROM steps CACHED ([ 2/11]..[11/11]); 9 other vertices DONE.
     Expect { log: "010-render-padded-step-numbers.log", counts: [10, 9, 0, 0, 0], hit: (10, 10), hit_all: (10, 19),
              bust: None, scenario: Scenario::NoChanges },
@@ -63,20 +65,20 @@ const EXPECTED: [Expect; 10] = [
     // Run 1: WORKDIR CACHED, then COPY go.mod go.sum ran and everything after it: the Go
     // manifest changed. Run 2: all 4 CACHED. 8 non-FROM steps, 5 cached.
     Expect { log: "016-gha-two-builds-second-all-cached.log", counts: [5, 15, 0, 0, 0], hit: (5, 8), hit_all: (5, 20),
-             bust: Some(("#7", Cause::DependencyManifest)), scenario: Scenario::DependenciesChanged },
+             bust: Some(("#7", BustCause::DependencyManifest)), scenario: Scenario::DependenciesChanged },
     // Fresh CodeBuild host: nothing cached, no cache import: the first step after FROM busts.
     Expect { log: "020-codebuild-buildkit-pip-no-cache.log", counts: [0, 12, 0, 0, 0], hit: (0, 6), hit_all: (0, 12),
-             bust: Some(("#6", Cause::NoCache)), scenario: Scenario::ColdBuild },
+             bust: Some(("#6", BustCause::NoCache)), scenario: Scenario::ColdBuild },
     // Legacy builder, no "Using cache" anywhere.
     Expect { log: "022-codebuild-legacy-platform-warning-trailing-spaces.log", counts: [0, 5, 0, 0, 0], hit: (0, 4), hit_all: (0, 5),
-             bust: Some(("Step 2/5", Cause::NoCache)), scenario: Scenario::ColdBuild },
+             bust: Some(("Step 2/5", BustCause::NoCache)), scenario: Scenario::ColdBuild },
     // Steps 2-14 "Using cache", 15 and 16 ran, 17 unfinished (not counted). Step 15 copies a
     // .groovy script: application source.
     Expect { log: "027-legacy-jenkins-truncated-log.log", counts: [13, 3, 0, 0, 1], hit: (13, 15), hit_all: (13, 16),
-             bust: Some(("Step 15/82", Cause::ApplicationSource)), scenario: Scenario::ApplicationCodeOnly },
+             bust: Some(("Step 15/82", BustCause::ApplicationSource)), scenario: Scenario::ApplicationCodeOnly },
     // Only WORKDIR cached; COPY ./package.json broke the chain: dependencies.
     Expect { log: "031-legacy-npm-install-partial-cache.log", counts: [1, 6, 0, 0, 0], hit: (1, 6), hit_all: (1, 7),
-             bust: Some(("Step 3/7", Cause::DependencyManifest)), scenario: Scenario::DependenciesChanged },
+             bust: Some(("Step 3/7", BustCause::DependencyManifest)), scenario: Scenario::DependenciesChanged },
 ];
 
 #[test]
@@ -119,14 +121,14 @@ fn codebuild_times_phases_and_health() {
     // 2.3 + 4.9 + 0.0 + 0.0 + 31.9 + 0.1 + 0.1: rebuilt Dockerfile steps.
     assert_eq!(s.rebuilt_s, 39.3);
     assert_eq!(s.health.cache_from, Some(false));
-    assert_eq!(s.health.cache_import, "absent");
-    assert!(s
-        .findings
-        .iter()
-        .any(|f| f.message.contains("no --cache-from")));
+    assert_eq!(s.health.cache_import, ImportOutcome::Absent);
+    // A fresh host: the base layers were downloaded, nothing hit, no registry cache named.
+    assert_eq!(s.verdict.cause, Cause::LocalCacheCold);
+    assert!(s.verdict.alternatives.contains(&Cause::NoCacheConfigured));
+    assert!(s.verdict.detail.contains("no registry cache (--cache-from)"));
 
     let gha = summary("014-gha-build-push-gha-cache-all-cached.log");
-    assert_eq!(gha.health.cache_import, "ok");
+    assert_eq!(gha.health.cache_import, ImportOutcome::Reached);
     assert_eq!(
         gha.health.cache_import_ref.as_deref(),
         Some("gha:15748900788057950132")
@@ -136,7 +138,7 @@ fn codebuild_times_phases_and_health() {
     let f = failed
         .findings
         .iter()
-        .find(|f| f.severity == "error")
+        .find(|f| f.severity == Severity::Error)
         .unwrap();
     assert!(
         f.message.contains("#7") && f.message.contains("exit code: 1"),
@@ -159,29 +161,23 @@ fn a_failed_cache_import_is_reported_with_a_fix() {
             steps: p.steps,
             phases: p.phases,
             commands: p.commands,
+        evidence: p.evidence,
             meta: None,
         },
         None,
     )
     .unwrap();
-    assert_eq!(s.health.cache_import, "failed");
+    assert_eq!(s.health.cache_import, ImportOutcome::Failed);
     assert_eq!(s.health.cache_from, Some(true));
     assert_eq!(s.health.inline_cache, Some(false));
-    let f = s
-        .findings
-        .iter()
-        .find(|f| f.message.starts_with("cache import failed"))
-        .unwrap();
-    assert!(
-        f.message.contains("app:latest")
-            && f.fix
-                .as_deref()
-                .unwrap()
-                .contains("BUILDKIT_INLINE_CACHE=1")
-    );
+    // The verdict leads with it, quoting the error line, with the fix.
+    let v = &s.verdict;
+    assert_eq!((v.cause, v.confidence), (Cause::ImportNotFound, Confidence::Certain));
+    assert!(v.evidence.iter().any(|q| q.line == 4 && q.text.contains("app:latest: not found")));
+    assert!(v.fix.contains("BUILDKIT_INLINE_CACHE=1"));
     assert_eq!(s.scenario, Scenario::ColdBuild);
-    // The cache import's failure is a finding of its own, not a failed build step.
-    assert!(!s.findings.iter().any(|f| f.severity == "error"));
+    // The cache import's failure is not a failed build step.
+    assert!(!s.findings.iter().any(|f| f.severity == Severity::Error));
 }
 
 #[test]
@@ -279,7 +275,7 @@ fn small(name: &str) -> Summary {
     summarize(&load("tests/data/analyze", name), None).unwrap()
 }
 
-fn bust_of(s: &Summary) -> Option<(String, Cause)> {
+fn bust_of(s: &Summary) -> Option<(String, BustCause)> {
     s.cache_bust.as_ref().map(|b| (b.step.clone(), b.cause))
 }
 
@@ -289,7 +285,7 @@ fn review_cases_of_cause_and_scenario() {
     let node = small("node.log");
     assert_eq!(
         bust_of(&node),
-        Some(("#6".into(), Cause::DependencyManifest))
+        Some(("#6".into(), BustCause::DependencyManifest))
     );
     assert!(!node
         .findings
@@ -301,14 +297,14 @@ fn review_cases_of_cause_and_scenario() {
     let warm = small("warm.log");
     assert_eq!(
         bust_of(&warm),
-        Some(("#5".into(), Cause::ApplicationSource))
+        Some(("#5".into(), BustCause::ApplicationSource))
     );
     assert_eq!(warm.scenario, Scenario::ApplicationCodeOnly);
     // Legacy multi-stage: each FROM starts a stage; the builder stage broke at COPY . .
     let ms = small("legacy_ms2.log");
     assert_eq!(
         bust_of(&ms),
-        Some(("Step 5/9".into(), Cause::ApplicationSource))
+        Some(("Step 5/9".into(), BustCause::ApplicationSource))
     );
     // A build cut off mid-step is not "all cached".
     let cut = small("trunc.log");

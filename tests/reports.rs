@@ -23,6 +23,7 @@ fn load(name: &str) -> (BuildInput, Summary) {
         steps: p.steps,
         phases: p.phases,
         commands: p.commands,
+        evidence: p.evidence,
         meta: None,
     };
     let s = summarize(&input, None).unwrap();

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::verdict::{self, Cause, Confidence, Group, ImportOutcome};
+use super::verdict::{self, Cause, Group, ImportOutcome};
 use super::Summary;
 use crate::model::{ProjectSetup, Step, StepKind, StepStatus};
 
@@ -234,9 +234,8 @@ fn cache_verdict(sum: &Summary) -> Check {
     let lines: Vec<String> = v.evidence.iter().take(3).map(|q| format!("line {}", q.line)).collect();
     let detail = format!("{} — {} ({})", v.headline(), v.detail, lines.join(", "));
     let status = match v.cause.group() {
-        Group::Healthy => Status::Ok,
-        Group::InputsChanged if v.confidence != Confidence::Possible => Status::Ok,
-        Group::InputsChanged => Status::Warn,
+        // Changed inputs are the cache working as meant (the detail says how sure that is).
+        Group::Healthy | Group::InputsChanged => Status::Ok,
         Group::ExportFailed => Status::Fail,
         Group::BuildFailed | Group::NoBuild => Status::Skip,
         Group::CacheUnavailable => {

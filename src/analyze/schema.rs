@@ -107,6 +107,7 @@ pub mod trend {
     pub const CACHE_BUST_STEP: &str = super::builds::CACHE_BUST_STEP;
     pub const CACHE_BUST_CAUSE: &str = super::builds::CACHE_BUST_CAUSE;
     pub const SCENARIO: &str = super::builds::SCENARIO;
+    pub const CAUSE: &str = super::builds::CAUSE;
     /// Priced from the history: see `analyze::trend::TrendRow::time_saved_s`.
     pub const TIME_SAVED_S: &str = super::builds::TIME_SAVED_S;
     pub const ROLLING_MEDIAN_HIT_RATIO: &str = "rolling_median_hit_ratio";

@@ -33,6 +33,8 @@ pub struct TrendBuild {
     pub cache_bust_step: Option<String>,
     pub cache_bust_cause: Option<String>,
     pub scenario: String,
+    /// The verdict's cause id; `None` for builds stored before the verdict existed.
+    pub cause: Option<String>,
     pub steps: Vec<Step>,
 }
 
@@ -88,6 +90,7 @@ impl TrendBuild {
             cache_bust_step: cell_str(build, b::CACHE_BUST_STEP),
             cache_bust_cause: cell_str(build, b::CACHE_BUST_CAUSE),
             scenario: cell_str(build, b::SCENARIO).unwrap_or_default(),
+            cause: cell_str(build, b::CAUSE),
             steps: Vec::new(),
         })
     }
@@ -138,6 +141,8 @@ pub struct TrendRow {
     /// The bust step as `[stage] instruction text`: the same step across builds.
     pub cache_bust_key: Option<String>,
     pub scenario: String,
+    /// The verdict's cause id (`analyze::verdict`).
+    pub cause: Option<String>,
     /// Sum over this build's cached Dockerfile steps of the step's most recent rebuilt duration
     /// in earlier builds (steps matched by stage + instruction text).
     pub time_saved_s: f64,
@@ -250,6 +255,7 @@ pub fn trend(mut builds: Vec<TrendBuild>, rule: Rule) -> Vec<TrendRow> {
             cache_bust_cause: b.cache_bust_cause,
             cache_bust_key,
             scenario: b.scenario,
+            cause: b.cause,
             // `+ 0.0`: an empty sum is -0.0.
             time_saved_s: (saved * 1000.0).round() / 1000.0 + 0.0,
             rolling_median_hit_ratio: rolling_median,
@@ -261,6 +267,18 @@ pub fn trend(mut builds: Vec<TrendBuild>, rule: Rule) -> Vec<TrendRow> {
         });
     }
     rows
+}
+
+/// Builds per verdict cause, most frequent first (builds stored before the verdict existed
+/// are counted as `unknown`).
+pub fn causes(rows: &[TrendRow]) -> Vec<(String, usize)> {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in rows {
+        *counts.entry(r.cause.as_deref().unwrap_or("unknown")).or_default() += 1;
+    }
+    let mut out: Vec<(String, usize)> = counts.into_iter().map(|(c, n)| (c.to_string(), n)).collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
 }
 
 /// The trend frame: one row per build, columns in [`super::schema::trend`].
@@ -281,6 +299,7 @@ pub fn trend_frame(rows: &[TrendRow]) -> PolarsResult<DataFrame> {
         t::CACHE_BUST_STEP => text(|r| r.cache_bust_step.clone()),
         t::CACHE_BUST_CAUSE => text(|r| r.cache_bust_cause.clone()),
         t::SCENARIO => text(|r| Some(r.scenario.clone())),
+        t::CAUSE => text(|r| r.cause.clone()),
         t::TIME_SAVED_S => float(|r| Some(r.time_saved_s)),
         t::ROLLING_MEDIAN_HIT_RATIO => float(|r| r.rolling_median_hit_ratio),
         t::ROLLING_P90_DURATION_S => float(|r| r.rolling_p90_duration_s),
@@ -372,6 +391,7 @@ mod tests {
             cache_bust_step: None,
             cache_bust_cause: None,
             scenario: "no-changes".into(),
+            cause: None,
             steps,
         }
     }

@@ -680,7 +680,11 @@ fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
                 .show(errors)
                 .show(run.ev(K::BuildFailed).take(1).map(quote)),
         )
-    } else if let Some(e) = run.ev(K::BuildFailed).next().or_else(|| {
+    } else if let Some(e) = run
+        .ev(K::BuildFailed)
+        // A build the user stopped did not fail: its misses are the story.
+        .find(|e| !e.text.to_ascii_lowercase().contains("canceled"))
+        .or_else(|| {
         // The legacy builder's failure line with no step open (a log cut before it).
         run.ev(K::StepError).find(|e| e.vertex.is_none())
     }) {
@@ -892,6 +896,31 @@ fn cold(
         return Finding::new(cause, Confidence::Likely, "pulling the cache image before the build failed, so --cache-from had nothing to use")
             .or(&[Cause::NoCacheConfigured])
             .show([quote(e), first_ran]);
+    }
+    // A CACHED FROM: the base image was already on this host, so its cache was warm and the
+    // first step's inputs are what differ (or --no-cache, which leaves FROM CACHED too).
+    let froms: Vec<&Step> = (run.steps.iter().copied())
+        .filter(|s| s.kind == StepKind::Dockerfile && s.instruction.as_deref() == Some("FROM"))
+        .collect();
+    if !froms.is_empty() && froms.iter().all(|s| hit(s)) && downloads.is_empty() {
+        let first = run.body[0];
+        let cause = inputs_cause_of(first);
+        let confidence = match cause {
+            Cause::InstructionChanged => Confidence::Possible,
+            _ => Confidence::Likely,
+        };
+        let mut alternatives = vec![Cause::LocalCacheCold];
+        if run.command.is_none() {
+            alternatives.push(Cause::NoCacheFlag);
+        }
+        return Finding::new(
+            cause,
+            confidence,
+            format!("the base image came from this host's cache, and {} is the first step that missed", first.name),
+        )
+        .or(&alternatives)
+        .show(froms.first().map(|s| Run::quote_step(s)))
+        .show([first_ran]);
     }
     let cache_from = run.command_has("--cache-from");
     if cache_from == Some(true) {

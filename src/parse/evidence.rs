@@ -76,7 +76,7 @@ pub fn classify(text: &[u8], place: Place) -> Option<K> {
         // A FROM vertex pulling its base image: `sha256:<digest> 1.05MB / 2.81MB 3.4s`,
         // `extracting sha256:<digest> 0.1s done`.
         let layer = text.strip_prefix(b"extracting ").unwrap_or(text);
-        if layer.starts_with(b"sha256:") && (layer.len() > text.len() || has(text, b" / ")) {
+        if layer.starts_with(b"sha256:") && (layer.len() < text.len() || has(text, b" / ")) {
             return Some(K::LayerDownload);
         }
     }

@@ -50,6 +50,14 @@ fn overview(rows: &[TrendRow]) -> Vec<(String, String)> {
         ),
         ("time saved by cache (sum)".into(), format!("{saved:.0}s")),
         (
+            "builds per cause".into(),
+            crate::analyze::trend::causes(rows)
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
             "time in rebuilt steps (sum)".into(),
             format!("{rebuilt:.0}s"),
         ),
@@ -95,6 +103,7 @@ pub fn table(project: &str, rows: &[TrendRow]) -> String {
         "duration",
         "saved",
         "scenario",
+        "cause",
         "regression",
     ]);
     for r in rows.iter().rev().take(20) {
@@ -106,6 +115,7 @@ pub fn table(project: &str, rows: &[TrendRow]) -> String {
             secs(r.duration_s),
             format!("{:.0}s", r.time_saved_s),
             r.scenario.clone(),
+            r.cause.clone().unwrap_or_default(),
             r.regression_reason.clone().unwrap_or_default(),
         ]);
     }
