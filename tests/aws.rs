@@ -728,3 +728,76 @@ fn profile_arn_region_and_endpoint_variables() {
     let out = aws_cmd(&["steps", &arn, "--format", "jsonl"], &env);
     assert_eq!(ok(&out), expected, "AWS_ENDPOINT_URL");
 }
+
+/// The multi-stage inline-cache build the diagnosis exists for, read as a CloudWatch stream by
+/// build ID: the verdict is min-mode-multistage with the log's own lines quoted, and `doctor`
+/// on that build is not OK.
+#[test]
+fn min_mode_multistage_from_cloudwatch() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    deny_codebuild(&stub);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/diagnosis/constructed/codebuild-min-mode-multistage.log");
+    let log = std::fs::read_to_string(&path).unwrap();
+    moto.create_stream(&format!("/aws/codebuild/{PROJECT}"), &uuid(77));
+    moto.put_events(
+        &format!("/aws/codebuild/{PROJECT}"),
+        &uuid(77),
+        &events_of(&log, 2),
+    );
+    let v: Value =
+        serde_json::from_str(&ok(&run(&stub, &["build", &id(77), "--format", "json"]))).unwrap();
+    let verdict = &v["diagnosis"]["verdict"];
+    assert_eq!(verdict["cause"], "min-mode-multistage", "{verdict}");
+    assert!(["certain", "likely"].contains(&verdict["confidence"].as_str().unwrap()));
+    let quoted: Vec<(u64, &str)> = (verdict["evidence"].as_array().unwrap().iter())
+        .map(|q| (q["line"].as_u64().unwrap(), q["text"].as_str().unwrap()))
+        .collect();
+    let line_of = |needle: &str| {
+        log.lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i as u64 + 1)
+            .unwrap()
+    };
+    for needle in ["importing cache manifest from", "[builder 2/8] RUN apt-get"] {
+        assert!(
+            quoted.iter().any(|(l, t)| *l == line_of(needle) && t.contains(needle)),
+            "{needle} not quoted with its line: {quoted:?}"
+        );
+    }
+    // The terminal headline says it in words.
+    let table = ok(&run(&stub, &["build", &id(77)]));
+    assert!(
+        table.contains("Cache missed: builder stage not in the registry cache (inline cache is min-mode)"),
+        "{table}"
+    );
+
+    stub.codebuild(
+        "BatchGetProjects",
+        Canned::ok(recorded("batch-get-projects-good.json")),
+    );
+    stub.codebuild_fn("BatchGetBuilds", |req| {
+        let builds: Vec<Value> = (req["ids"].as_array().unwrap().iter())
+            .map(|id| {
+                let id = id.as_str().unwrap();
+                serde_json::json!({
+                    "id": id, "projectName": PROJECT, "buildNumber": 77,
+                    "buildStatus": "SUCCEEDED",
+                    "logs": { "groupName": format!("/aws/codebuild/{PROJECT}"),
+                              "streamName": &id[id.len() - 36..] },
+                })
+            })
+            .collect();
+        Canned::ok(serde_json::json!({ "builds": builds, "buildsNotFound": [] }).to_string())
+    });
+    let out = run(&stub, &["doctor", "--build", &id(77), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let check = (d["checks"].as_array().unwrap().iter())
+        .find(|c| c["check"] == "cache verdict")
+        .unwrap();
+    assert_eq!(check["status"], "FAIL", "{check}");
+    assert!(check["fix"].as_str().unwrap().contains("mode=max"));
+}

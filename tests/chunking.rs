@@ -7,7 +7,7 @@ use std::path::Path;
 fn fixtures() -> Vec<(String, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
     let mut out = Vec::new();
-    for dir in ["corpus/logs", "formats/logs"] {
+    for dir in ["corpus/logs", "formats/logs", "diagnosis/constructed"] {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };
@@ -33,6 +33,10 @@ fn assert_same(name: &str, how: &str, got: &Parsed, want: &Parsed) {
     assert_eq!(
         got.commands, want.commands,
         "{name}: commands differ when split {how}"
+    );
+    assert_eq!(
+        got.evidence, want.evidence,
+        "{name}: evidence differs when split {how}"
     );
     assert_eq!(
         got.stats, want.stats,
@@ -78,6 +82,24 @@ fn byte_by_byte_and_64k_chunks() {
     }
 }
 
+/// The diagnosis logs carry the cache evidence lines (layer downloads, imports, export errors):
+/// byte by byte and in 64 KiB chunks they give the same steps and evidence.
+#[test]
+fn diagnosis_logs_split_anywhere_keep_their_evidence() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/diagnosis/logs");
+    let mut with_evidence = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let bytes = std::fs::read(&p).unwrap();
+        let name = p.display().to_string();
+        let whole = parse_bytes(&bytes);
+        with_evidence += usize::from(!whole.evidence.is_empty());
+        assert_same(&name, "byte by byte", &parse_chunks(bytes.chunks(1)), &whole);
+        assert_same(&name, "in 4 KiB chunks", &parse_chunks(bytes.chunks(4096)), &whole);
+    }
+    assert!(with_evidence >= 15, "{with_evidence} logs with evidence");
+}
+
 #[test]
 fn one_cloudwatch_event_per_line_gives_the_file_steps() {
     for (name, bytes) in fixtures() {
@@ -93,6 +115,7 @@ fn one_cloudwatch_event_per_line_gives_the_file_steps() {
         got.stats = parser.finish();
         parser.events().for_each(|e| got.collect(e));
         assert_eq!(got.steps.len(), whole.steps.len(), "{name}");
+        assert_eq!(got.evidence, whole.evidence, "{name}");
         for (g, w) in got.steps.iter().zip(&whole.steps) {
             assert_eq!(
                 (&g.step, &g.name, g.status),
