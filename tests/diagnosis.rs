@@ -110,7 +110,7 @@ fn multistage_inline_cache_is_min_mode_not_an_instruction_change() {
     assert!(v.fix.contains("mode=max") && v.fix.contains("image-manifest=true"));
     assert!(v.headline().contains("11m 32s rebuilt"), "{}", v.headline());
     // The import reached the registry; the table must not call that healthy.
-    let table = cachescope::report::build::table(&sum, &[], false);
+    let table = cachescope::report::build::table(&sum, &[], false, None);
     assert!(table.contains("but served the final stage only"), "{table}");
     assert!(!table.contains("instruction changed"));
 }

@@ -37,7 +37,7 @@ fn snapshots() {
         let stem = &log[..3];
         insta::assert_snapshot!(
             format!("table-{stem}"),
-            build::table(&s, &input.steps, false)
+            build::table(&s, &input.steps, false, None)
         );
         insta::assert_snapshot!(
             format!("markdown-{stem}"),
@@ -47,6 +47,22 @@ fn snapshots() {
             format!("json-{stem}"),
             String::from_utf8(build::json(&s, &input.steps)).unwrap()
         );
+    }
+}
+
+/// In a 100-column terminal every line of the view fits (the header table, the verdict, the
+/// findings, the steps); piped, the same view keeps its full width.
+#[test]
+fn the_terminal_view_fits_the_terminal() {
+    for log in LOGS {
+        let (input, s) = load(log);
+        let narrow = build::table(&s, &input.steps, false, Some(100));
+        for line in narrow.lines() {
+            assert!(line.chars().count() <= 100, "{log}: {} wide: {line}", line.chars().count());
+        }
+        let full = build::table(&s, &input.steps, false, None);
+        let widest = full.lines().map(|l| l.chars().count()).max().unwrap();
+        assert!(widest > 100, "{log}: piped output is cut to {widest}");
     }
 }
 

@@ -66,7 +66,8 @@ pub fn run(args: &BuildArgs, verbose: bool) -> Result<ExitCode> {
     let mut out = Output::open(args.output.as_deref())?;
     let bytes = match args.format {
         BuildFormat::Table => {
-            render::table(&summary, &build.steps, out.use_color(args.color)).into_bytes()
+            let color = out.use_color(args.color);
+            render::table(&summary, &build.steps, color, out.width()).into_bytes()
         }
         BuildFormat::Json => render::json(&summary, &build.steps),
         BuildFormat::Markdown => render::markdown(&summary, &build.steps),

@@ -53,6 +53,16 @@ impl Output {
         matches!(self, Output::Stdout(_)) && io::stdout().is_terminal()
     }
 
+    /// The columns a table should fit in: the terminal's (`COLUMNS` when set), or `None` when
+    /// the output is not a terminal (a file or a pipe gets the full width).
+    pub fn width(&self) -> Option<u16> {
+        if !self.is_terminal() {
+            return None;
+        }
+        let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+        columns.or_else(|| comfy_table::Table::new().width())
+    }
+
     /// Whether to colour: `always`/`never` as said; `auto` only on a terminal without NO_COLOR.
     pub fn use_color(&self, choice: ColorChoice) -> bool {
         match choice {

@@ -84,7 +84,7 @@ pub fn run(args: &StepsArgs, verbose: bool) -> Result<ExitCode> {
     }
     match args.format {
         StepsFormat::Table => {
-            let rendered = table(&stream.held, color);
+            let rendered = table(&stream.held, color, stream.out.width());
             stream.out.write_all(rendered.as_bytes())?;
         }
         StepsFormat::Parquet => {

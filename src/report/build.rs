@@ -223,11 +223,12 @@ pub fn headline(sum: &Summary) -> Vec<(&'static str, String)> {
     rows
 }
 
-/// The terminal view: headline, findings, then the steps table.
-pub fn table(sum: &Summary, steps: &[Step], color: bool) -> String {
+/// The terminal view: headline, verdict, findings, then the steps table. `width`: the
+/// terminal's columns to fit in (`None` when piped: full width).
+pub fn table(sum: &Summary, steps: &[Step], color: bool, width: Option<u16>) -> String {
     let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
+    t.load_style(presets::UTF8_FULL_CONDENSED);
+    super::steps::fit(&mut t, width);
     if color {
         t.enforce_styling();
     } else {
@@ -238,10 +239,19 @@ pub fn table(sum: &Summary, steps: &[Step], color: bool) -> String {
     }
     let mut out = t.to_string();
     out.push('\n');
-    out.push_str(&verdict_text(&sum.verdict));
+    let mut why = Table::new();
+    why.load_style(presets::NOTHING);
+    super::steps::fit(&mut why, width);
+    why.force_no_tty();
+    for line in verdict_text(&sum.verdict).lines() {
+        why.add_row(vec![line]);
+    }
+    out.push_str(&why.to_string());
+    out.push('\n');
     for f in &sum.findings {
         let mut line = Table::new();
         line.load_style(presets::NOTHING);
+        super::steps::fit(&mut line, width);
         if color {
             line.enforce_styling();
         } else {
@@ -261,7 +271,7 @@ pub fn table(sum: &Summary, steps: &[Step], color: bool) -> String {
         out.push_str(&line.to_string());
         out.push('\n');
     }
-    out.push_str(&super::steps::table(steps, color));
+    out.push_str(&super::steps::table(steps, color, width));
     out
 }
 

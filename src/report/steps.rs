@@ -80,12 +80,20 @@ fn status_color(status: StepStatus) -> Color {
 /// Names longer than this are cut in the table (the JSON and CSV forms keep them whole).
 const TABLE_NAME_CHARS: usize = 72;
 
+/// The columns other than the name take about this many terminal cells with their borders.
+const TABLE_OTHER_COLUMNS: u16 = 64;
+
 /// The human view of the same rows: invocation, step, stage, i/n, instruction, status, duration,
-/// and the name, shortened.
-pub fn table(steps: &[Step], color: bool) -> String {
+/// and the name, shortened. `width`: the terminal's columns, to fit the table in (`None` when
+/// piped: full width).
+pub fn table(steps: &[Step], color: bool, width: Option<u16>) -> String {
     let mut t = Table::new();
+    let name_chars = match width {
+        Some(w) => usize::from(w.saturating_sub(TABLE_OTHER_COLUMNS)).clamp(16, TABLE_NAME_CHARS),
+        None => TABLE_NAME_CHARS,
+    };
+    fit(&mut t, width);
     t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
         .set_header([
             "inv", "step", "stage", "i/n", "instr", "status", "duration", "name",
         ]);
@@ -113,12 +121,25 @@ pub fn table(steps: &[Step], color: bool) -> String {
             status,
             Cell::new(s.duration_s.map(|d| format!("{d:.1}s")).unwrap_or_default())
                 .set_alignment(CellAlignment::Right),
-            Cell::new(shorten(&s.name, TABLE_NAME_CHARS)),
+            Cell::new(shorten(&s.name, name_chars)),
         ]);
     }
     let mut out = t.to_string();
     out.push('\n');
     out
+}
+
+/// Fits a table into `width` columns (cells wrap), or lets it take its full width.
+pub fn fit(t: &mut Table, width: Option<u16>) {
+    match width {
+        Some(w) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(w);
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
 }
 
 /// First `max` characters, TABs and runs of spaces collapsed, with `…` when cut.
