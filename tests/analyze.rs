@@ -125,7 +125,10 @@ fn codebuild_times_phases_and_health() {
     // A fresh host: the base layers were downloaded, nothing hit, no registry cache named.
     assert_eq!(s.verdict.cause, Cause::LocalCacheCold);
     assert!(s.verdict.alternatives.contains(&Cause::NoCacheConfigured));
-    assert!(s.verdict.detail.contains("no registry cache (--cache-from)"));
+    assert!(s
+        .verdict
+        .detail
+        .contains("no registry cache (--cache-from)"));
 
     let gha = summary("014-gha-build-push-gha-cache-all-cached.log");
     assert_eq!(gha.health.cache_import, ImportOutcome::Reached);
@@ -161,7 +164,7 @@ fn a_failed_cache_import_is_reported_with_a_fix() {
             steps: p.steps,
             phases: p.phases,
             commands: p.commands,
-        evidence: p.evidence,
+            evidence: p.evidence,
             meta: None,
         },
         None,
@@ -172,8 +175,14 @@ fn a_failed_cache_import_is_reported_with_a_fix() {
     assert_eq!(s.health.inline_cache, Some(false));
     // The verdict leads with it, quoting the error line, with the fix.
     let v = &s.verdict;
-    assert_eq!((v.cause, v.confidence), (Cause::ImportNotFound, Confidence::Certain));
-    assert!(v.evidence.iter().any(|q| q.line == 4 && q.text.contains("app:latest: not found")));
+    assert_eq!(
+        (v.cause, v.confidence),
+        (Cause::ImportNotFound, Confidence::Certain)
+    );
+    assert!(v
+        .evidence
+        .iter()
+        .any(|q| q.line == 4 && q.text.contains("app:latest: not found")));
     assert!(v.fix.contains("BUILDKIT_INLINE_CACHE=1"));
     assert_eq!(s.scenario, Scenario::ColdBuild);
     // The cache import's failure is not a failed build step.

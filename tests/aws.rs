@@ -763,14 +763,18 @@ fn min_mode_multistage_from_cloudwatch() {
     };
     for needle in ["importing cache manifest from", "[builder 2/8] RUN apt-get"] {
         assert!(
-            quoted.iter().any(|(l, t)| *l == line_of(needle) && t.contains(needle)),
+            quoted
+                .iter()
+                .any(|(l, t)| *l == line_of(needle) && t.contains(needle)),
             "{needle} not quoted with its line: {quoted:?}"
         );
     }
     // The terminal headline says it in words.
     let table = ok(&run(&stub, &["build", &id(77)]));
     assert!(
-        table.contains("Cache missed: builder stage not in the registry cache (inline cache is min-mode)"),
+        table.contains(
+            "Cache missed: builder stage not in the registry cache (inline cache is min-mode)"
+        ),
         "{table}"
     );
 

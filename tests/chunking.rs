@@ -94,8 +94,18 @@ fn diagnosis_logs_split_anywhere_keep_their_evidence() {
         let name = p.display().to_string();
         let whole = parse_bytes(&bytes);
         with_evidence += usize::from(!whole.evidence.is_empty());
-        assert_same(&name, "byte by byte", &parse_chunks(bytes.chunks(1)), &whole);
-        assert_same(&name, "in 4 KiB chunks", &parse_chunks(bytes.chunks(4096)), &whole);
+        assert_same(
+            &name,
+            "byte by byte",
+            &parse_chunks(bytes.chunks(1)),
+            &whole,
+        );
+        assert_same(
+            &name,
+            "in 4 KiB chunks",
+            &parse_chunks(bytes.chunks(4096)),
+            &whole,
+        );
     }
     assert!(with_evidence >= 15, "{with_evidence} logs with evidence");
 }

@@ -68,7 +68,10 @@ fn real_cases_get_their_labelled_cause_with_evidence() {
             .collect();
         let got = v.cause.id();
         if got != want && !also.contains(&got) {
-            failures.push(format!("{name}: cause {got} ({:?}), labelled {want} (or {also:?})", v.confidence));
+            failures.push(format!(
+                "{name}: cause {got} ({:?}), labelled {want} (or {also:?})",
+                v.confidence
+            ));
             continue;
         }
         if !v.evidence.iter().any(|q| lines.contains(&q.line)) {
@@ -102,7 +105,12 @@ fn multistage_inline_cache_is_min_mode_not_an_instruction_change() {
     let v = &sum.verdict;
     assert_eq!(v.cause, Cause::MinModeMultistage, "{v:#?}");
     assert!(v.confidence <= Confidence::Likely);
-    assert!(v.title.starts_with("builder stage not in the registry cache"), "{}", v.title);
+    assert!(
+        v.title
+            .starts_with("builder stage not in the registry cache"),
+        "{}",
+        v.title
+    );
     // Proven by the log's own lines: the import, the builder's first miss, the final stage's hit.
     assert!(quotes(v, "importing cache manifest from"));
     assert!(quotes(v, "[builder 2/8] RUN apt-get"));
@@ -143,7 +151,10 @@ fn buildkit(steps: &[(&str, &str)]) -> String {
 fn without_a_baseline_a_missed_run_is_only_possibly_an_instruction_change() {
     let now = buildkit(&[
         ("WORKDIR /app", "CACHED"),
-        ("RUN apt-get update && apt-get install -y curl", "DONE 30.0s"),
+        (
+            "RUN apt-get update && apt-get install -y curl",
+            "DONE 30.0s",
+        ),
         ("COPY . .", "DONE 0.1s"),
     ]);
     let v = summary_of(&now, None).verdict;
@@ -161,13 +172,19 @@ fn unchanged_but_missed_is_a_cache_problem_not_an_input_change() {
     ]);
     let now = buildkit(&[
         ("WORKDIR /app", "CACHED"),
-        ("RUN apt-get update && apt-get install -y curl", "DONE 30.0s"),
+        (
+            "RUN apt-get update && apt-get install -y curl",
+            "DONE 30.0s",
+        ),
         ("COPY . .", "DONE 0.1s"),
     ]);
     let v = summary_of(&now, Some(&base)).verdict;
     assert_eq!(v.cause, Cause::LocalCacheCold, "{v:#?}");
     assert!(v.detail.contains("unchanged since the baseline"));
-    assert_ne!(v.cause.group(), cachescope::analyze::verdict::Group::InputsChanged);
+    assert_ne!(
+        v.cause.group(),
+        cachescope::analyze::verdict::Group::InputsChanged
+    );
 }
 
 #[test]
@@ -186,14 +203,20 @@ fn a_token_that_differs_from_the_baseline_is_a_build_arg() {
     // A rewritten line is an instruction change, and the baseline makes it certain.
     let edited = buildkit(&[
         ("WORKDIR /app", "CACHED"),
-        ("RUN apt-get update && apt-get install -y --no-install-recommends curl jq", "DONE 9.0s"),
+        (
+            "RUN apt-get update && apt-get install -y --no-install-recommends curl jq",
+            "DONE 9.0s",
+        ),
     ]);
     let base = buildkit(&[
         ("WORKDIR /app", "CACHED"),
         ("RUN apt-get update && apt-get install -y curl", "CACHED"),
     ]);
     let v = summary_of(&edited, Some(&base)).verdict;
-    assert_eq!((v.cause, v.confidence), (Cause::InstructionChanged, Confidence::Certain));
+    assert_eq!(
+        (v.cause, v.confidence),
+        (Cause::InstructionChanged, Confidence::Certain)
+    );
 }
 
 #[test]
@@ -215,20 +238,39 @@ fn the_build_command_decides_no_cache_and_fresh_builders() {
     let all_ran = buildkit(&[("WORKDIR /app", "DONE 0.1s"), ("RUN make", "DONE 40.0s")]);
     let with = |command: &str, extra: &str| format!("$ {command}\n{extra}{all_ran}");
     let v = summary_of(&with("docker build --no-cache -t app .", ""), None).verdict;
-    assert_eq!((v.cause, v.confidence), (Cause::NoCacheFlag, Confidence::Certain));
+    assert_eq!(
+        (v.cause, v.confidence),
+        (Cause::NoCacheFlag, Confidence::Certain)
+    );
     let booted = "#0 building with \"ci\" instance using docker-container driver\n\n#9 [internal] booting buildkit\n#9 pulling image moby/buildkit:buildx-stable-1 4.7s done\n#9 DONE 5.4s\n\n";
     let sum = summary_of(&with("docker buildx build --load -t app .", booted), None);
-    assert_eq!((sum.verdict.cause, sum.verdict.confidence), (Cause::FreshBuilder, Confidence::Certain));
+    assert_eq!(
+        (sum.verdict.cause, sum.verdict.confidence),
+        (Cause::FreshBuilder, Confidence::Certain)
+    );
     assert!(quotes(&sum.verdict, "booting buildkit"));
     assert_eq!(sum.cache_cost.builder_boot_s, 5.4);
     // Findings from the command line, before they hurt.
     let volatile = summary_of(
-        &with("docker build --build-arg BUILD_DATE=$(date +%s) --pull -t app .", ""),
+        &with(
+            "docker build --build-arg BUILD_DATE=$(date +%s) --pull -t app .",
+            "",
+        ),
         None,
     );
-    let messages: Vec<&str> = volatile.findings.iter().map(|f| f.message.as_str()).collect();
-    assert!(messages.iter().any(|m| m.contains("BUILD_DATE=$(date")), "{messages:?}");
-    assert!(messages.iter().any(|m| m.contains("--pull")), "{messages:?}");
+    let messages: Vec<&str> = volatile
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("BUILD_DATE=$(date")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("--pull")),
+        "{messages:?}"
+    );
 }
 
 #[test]

@@ -58,7 +58,11 @@ fn the_terminal_view_fits_the_terminal() {
         let (input, s) = load(log);
         let narrow = build::table(&s, &input.steps, false, Some(100));
         for line in narrow.lines() {
-            assert!(line.chars().count() <= 100, "{log}: {} wide: {line}", line.chars().count());
+            assert!(
+                line.chars().count() <= 100,
+                "{log}: {} wide: {line}",
+                line.chars().count()
+            );
         }
         let full = build::table(&s, &input.steps, false, None);
         let widest = full.lines().map(|l| l.chars().count()).max().unwrap();

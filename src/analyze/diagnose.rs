@@ -189,7 +189,9 @@ pub fn health(steps: &[Step], commands: &[CommandEvent]) -> Health {
         (false, true) => Builder::Legacy,
         (false, false) => Builder::None,
     };
-    let builds: Vec<&str> = build_commands(commands).map(|c| c.command.as_str()).collect();
+    let builds: Vec<&str> = build_commands(commands)
+        .map(|c| c.command.as_str())
+        .collect();
     let any = |needles: &[&str]| {
         (!builds.is_empty()).then(|| builds.iter().any(|c| needles.iter().any(|n| c.contains(n))))
     };
@@ -512,13 +514,24 @@ fn command_findings(commands: &[CommandEvent], steps: &[Step], out: &mut Vec<Fin
             || stages.len() >= 2
     };
     let words = |c: &CommandEvent| -> Vec<String> {
-        c.command.split_whitespace().map(|w| w.trim_matches(['"', '\'']).to_string()).collect()
+        c.command
+            .split_whitespace()
+            .map(|w| w.trim_matches(['"', '\'']).to_string())
+            .collect()
     };
-    let has_flag = |w: &[String], f: &str| w.iter().any(|x| x == f || x.starts_with(&format!("{f}=")));
+    let has_flag =
+        |w: &[String], f: &str| w.iter().any(|x| x == f || x.starts_with(&format!("{f}=")));
     for c in build_commands(commands) {
         let w = words(c);
         if has_flag(&w, "--no-cache") {
-            add(Severity::Warning, format!("line {}: the build command passes --no-cache: every step rebuilds", c.line), Why::NoCacheFlag.fix());
+            add(
+                Severity::Warning,
+                format!(
+                    "line {}: the build command passes --no-cache: every step rebuilds",
+                    c.line
+                ),
+                Why::NoCacheFlag.fix(),
+            );
         }
         if has_flag(&w, "--pull") {
             add(Severity::Info, format!("line {}: --pull resolves the base image again on every build: when its tag moves, every step rebuilds", c.line), "pin the base image by digest (FROM image:tag@sha256:…) to move it on your schedule, or accept the rebuild as the price of fresh bases");
@@ -537,12 +550,31 @@ fn command_findings(commands: &[CommandEvent], steps: &[Step], out: &mut Vec<Fin
         if !volatile.is_empty() {
             add(Severity::Warning, format!("line {}: build args that change every build: {} — each busts the cache from the step that first uses it", c.line, volatile.join(", ")), Why::BuildArgChanged.fix());
         }
-        let cache_to: Vec<&String> = w.iter().enumerate().filter(|(i, x)| x.starts_with("--cache-to") && (x.contains('=') || w.get(i + 1).is_some())).map(|(i, x)| if x.contains("type=") { x } else { w.get(i + 1).unwrap_or(x) }).collect();
-        if multistage && cache_to.iter().any(|t| !t.contains("mode=max") && !t.contains("type=inline")) {
+        let cache_to: Vec<&String> = w
+            .iter()
+            .enumerate()
+            .filter(|(i, x)| {
+                x.starts_with("--cache-to") && (x.contains('=') || w.get(i + 1).is_some())
+            })
+            .map(|(i, x)| {
+                if x.contains("type=") {
+                    x
+                } else {
+                    w.get(i + 1).unwrap_or(x)
+                }
+            })
+            .collect();
+        if multistage
+            && cache_to
+                .iter()
+                .any(|t| !t.contains("mode=max") && !t.contains("type=inline"))
+        {
             add(Severity::Warning, format!("line {}: --cache-to without mode=max on a multi-stage build exports the final stage only", c.line), "add mode=max: --cache-to type=registry,ref=$REPO:buildcache,mode=max,image-manifest=true,oci-mediatypes=true");
         }
     }
-    let creates_builder = commands.iter().find(|c| c.command.contains("buildx create"));
+    let creates_builder = commands
+        .iter()
+        .find(|c| c.command.contains("buildx create"));
     if let Some(c) = creates_builder {
         add(Severity::Info, format!("line {}: a buildx builder is created in every build: it starts with an empty cache on each CodeBuild host", c.line), Why::FreshBuilder.fix());
         if let Some(l) = build_commands(commands).find(|b| words(b).iter().any(|x| x == "--load")) {
@@ -580,7 +612,10 @@ pub fn findings(
     }
     // A failed import that the verdict does not lead with (local layers still hit).
     if h.cache_import == ImportOutcome::Failed && verdict.cause.group() != Group::CacheUnavailable {
-        let reference = h.cache_import_ref.as_deref().unwrap_or("the --cache-from image");
+        let reference = h
+            .cache_import_ref
+            .as_deref()
+            .unwrap_or("the --cache-from image");
         let why = h.cache_import_error.as_deref().unwrap_or("");
         let (cause, _) = super::verdict::import_failure(why);
         add(

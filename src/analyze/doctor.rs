@@ -54,7 +54,8 @@ fn check(check: &'static str, status: Status, detail: String, fix: Option<&str>)
 
 /// Whether a build's log shows the registry cache working (`--cache-from` imported).
 pub fn registry_cache_works(sum: &Summary) -> bool {
-    sum.health.cache_import == ImportOutcome::Reached && sum.verdict.cause != Cause::ImportIneffective
+    sum.health.cache_import == ImportOutcome::Reached
+        && sum.verdict.cause != Cause::ImportIneffective
 }
 
 /// The project's settings: a docker layer cache (LOCAL with LOCAL_DOCKER_LAYER_CACHE, or S3)
@@ -196,9 +197,12 @@ pub fn log_checks(sum: &Summary, steps: &[Step]) -> Vec<Check> {
             "--cache-from was passed but no cache manifest was imported".into(),
             Some(Cause::ImportIneffective.fix()),
         ),
-        ImportOutcome::Absent => {
-            check("cache import", Status::Skip, "no cache import in the log".into(), None)
-        }
+        ImportOutcome::Absent => check(
+            "cache import",
+            Status::Skip,
+            "no cache import in the log".into(),
+            None,
+        ),
     });
     out.push(match (h.inline_cache, h.cache_to) {
         _ if h.cache_from == Some(false) => check(
@@ -231,7 +235,12 @@ pub fn log_checks(sum: &Summary, steps: &[Step]) -> Vec<Check> {
 /// most of the build is a FAIL; inputs that changed are how a cache is meant to work.
 fn cache_verdict(sum: &Summary) -> Check {
     let v = &sum.verdict;
-    let lines: Vec<String> = v.evidence.iter().take(3).map(|q| format!("line {}", q.line)).collect();
+    let lines: Vec<String> = v
+        .evidence
+        .iter()
+        .take(3)
+        .map(|q| format!("line {}", q.line))
+        .collect();
     let detail = format!("{} — {} ({})", v.headline(), v.detail, lines.join(", "));
     let status = match v.cause.group() {
         // Changed inputs are the cache working as meant (the detail says how sure that is).

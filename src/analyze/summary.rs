@@ -294,7 +294,13 @@ pub fn summarize(input: &BuildInput, baseline: Option<&[Step]>) -> PolarsResult<
     let hit_ratio = ratio(c.dockerfile_cached, c.dockerfile_cached + c.dockerfile_ran);
     let verdict = verdict::verdict(&input.steps, &input.commands, &input.evidence, baseline);
     let scenario = diagnose::scenario(&input.steps, hit_ratio, cache_bust.as_ref(), &verdict);
-    let findings = diagnose::findings(&input.steps, &input.commands, &health, cache_bust.as_ref(), &verdict);
+    let findings = diagnose::findings(
+        &input.steps,
+        &input.commands,
+        &health,
+        cache_bust.as_ref(),
+        &verdict,
+    );
     let comparison = baseline.map(|b| super::baseline::compare(&input.steps, b));
     let cache_cost = verdict::cache_cost(
         &input.steps,

@@ -274,9 +274,14 @@ pub fn trend(mut builds: Vec<TrendBuild>, rule: Rule) -> Vec<TrendRow> {
 pub fn causes(rows: &[TrendRow]) -> Vec<(String, usize)> {
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
     for r in rows {
-        *counts.entry(r.cause.as_deref().unwrap_or("unknown")).or_default() += 1;
+        *counts
+            .entry(r.cause.as_deref().unwrap_or("unknown"))
+            .or_default() += 1;
     }
-    let mut out: Vec<(String, usize)> = counts.into_iter().map(|(c, n)| (c.to_string(), n)).collect();
+    let mut out: Vec<(String, usize)> = counts
+        .into_iter()
+        .map(|(c, n)| (c.to_string(), n))
+        .collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     out
 }

@@ -126,8 +126,12 @@ impl Cause {
     pub fn group(self) -> Group {
         use Cause::*;
         match self {
-            BaseImageChanged | DependencyManifestChanged | SourceChanged | BuildArgChanged
-            | InstructionChanged | UpstreamStageChanged => Group::InputsChanged,
+            BaseImageChanged
+            | DependencyManifestChanged
+            | SourceChanged
+            | BuildArgChanged
+            | InstructionChanged
+            | UpstreamStageChanged => Group::InputsChanged,
             NoCacheConfigured | LocalCacheCold | ImportNotFound | ImportUnauthorized
             | ImportDenied | ImportUnreachable | ImportIneffective | MinModeMultistage
             | FreshBuilder | NoCacheFlag => Group::CacheUnavailable,
@@ -321,11 +325,21 @@ impl ImportOutcome {
 pub fn import_failure(error: &str) -> (Cause, Confidence) {
     let e = error.to_ascii_lowercase();
     let any = |needles: &[&str]| needles.iter().any(|n| e.contains(n));
-    if any(&["401 unauthorized", "unauthorized", "no basic auth credentials", "status: 401"]) {
+    if any(&[
+        "401 unauthorized",
+        "unauthorized",
+        "no basic auth credentials",
+        "status: 401",
+    ]) {
         (Cause::ImportUnauthorized, Confidence::Certain)
     } else if any(&["denied", "forbidden", "status: 403", "403 forbidden"]) {
         (Cause::ImportDenied, Confidence::Certain)
-    } else if any(&["not found", "manifest unknown", "does not exist", "name unknown"]) {
+    } else if any(&[
+        "not found",
+        "manifest unknown",
+        "does not exist",
+        "name unknown",
+    ]) {
         (Cause::ImportNotFound, Confidence::Certain)
     } else if any(&[
         "dial tcp",
@@ -356,7 +370,10 @@ struct Run<'a> {
 
 impl<'a> Run<'a> {
     fn ev(&self, kind: K) -> impl Iterator<Item = &'a Evidence> + '_ {
-        self.evidence.iter().copied().filter(move |e| e.kind == kind)
+        self.evidence
+            .iter()
+            .copied()
+            .filter(move |e| e.kind == kind)
     }
 
     fn has(&self, kind: K) -> bool {
@@ -373,7 +390,11 @@ impl<'a> Run<'a> {
     }
 
     fn import(&self) -> ImportOutcome {
-        let import_steps = || self.steps.iter().filter(|s| s.kind == StepKind::CacheImport);
+        let import_steps = || {
+            self.steps
+                .iter()
+                .filter(|s| s.kind == StepKind::CacheImport)
+        };
         if self.has(K::ImportFailed) || import_steps().any(|s| s.status == StepStatus::Error) {
             ImportOutcome::Failed
         } else if self.has(K::CacheManifestType)
@@ -423,7 +444,11 @@ struct Stage<'a> {
 fn stages<'a>(run_steps: &[&'a Step]) -> Vec<Stage<'a>> {
     let mut out: Vec<Stage<'a>> = Vec::new();
     let mut legacy = 0u32;
-    for s in run_steps.iter().copied().filter(|s| s.kind == StepKind::Dockerfile) {
+    for s in run_steps
+        .iter()
+        .copied()
+        .filter(|s| s.kind == StepKind::Dockerfile)
+    {
         let name = match &s.stage {
             Some(name) => name.clone(),
             None if s.vertex.is_none() => {
@@ -449,7 +474,8 @@ fn stages<'a>(run_steps: &[&'a Step]) -> Vec<Stage<'a>> {
         }
     }
     for st in &mut out {
-        st.body.sort_by_key(|s| (s.index.unwrap_or(u32::MAX), s.line));
+        st.body
+            .sort_by_key(|s| (s.index.unwrap_or(u32::MAX), s.line));
     }
     out.retain(|st| !st.body.is_empty());
     out
@@ -477,7 +503,11 @@ fn hit(s: &Step) -> bool {
 }
 
 /// Builds the run views: steps and evidence by invocation, each with its launching command.
-fn runs<'a>(steps: &'a [Step], commands: &'a [CommandEvent], evidence: &'a [Evidence]) -> Vec<Run<'a>> {
+fn runs<'a>(
+    steps: &'a [Step],
+    commands: &'a [CommandEvent],
+    evidence: &'a [Evidence],
+) -> Vec<Run<'a>> {
     let mut invocations: Vec<u32> = steps
         .iter()
         .map(|s| s.invocation)
@@ -498,7 +528,12 @@ fn runs<'a>(steps: &'a [Step], commands: &'a [CommandEvent], evidence: &'a [Evid
             let first = steps
                 .iter()
                 .map(|s| s.line)
-                .chain(evidence.iter().filter(|e| e.kind != K::PullFailed).map(|e| e.line))
+                .chain(
+                    evidence
+                        .iter()
+                        .filter(|e| e.kind != K::PullFailed)
+                        .map(|e| e.line),
+                )
                 .min()
                 .unwrap_or(u64::MAX);
             let command = launches
@@ -545,7 +580,8 @@ impl Finding {
     }
 
     fn or(mut self, alternatives: &[Cause]) -> Self {
-        self.alternatives.extend(alternatives.iter().filter(|&&c| c != self.cause));
+        self.alternatives
+            .extend(alternatives.iter().filter(|&&c| c != self.cause));
         self
     }
 
@@ -587,7 +623,11 @@ pub fn verdict(
         })
         .map(|(i, _)| i);
     let Some(lead) = lead else {
-        let f = Finding::new(Cause::NoDockerBuild, Confidence::Certain, "no docker build step or cache line in the log");
+        let f = Finding::new(
+            Cause::NoDockerBuild,
+            Confidence::Certain,
+            "no docker build step or cache line in the log",
+        );
         return finish(f, Vec::new(), 0.0);
     };
     let (rebuilt, f, mut secondary) = judged.swap_remove(lead);
@@ -636,22 +676,38 @@ fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
     let driver: Vec<Quote> = run.ev(K::BuilderDriver).map(quote).collect();
     let failure = if let Some(e) = run.ev(K::ExportUnsupported).next() {
         Some(
-            Finding::new(Cause::ExportUnsupportedDriver, Confidence::Certain, "buildx refused --cache-to: the docker driver writes no cache but inline")
-                .show([quote(e)])
-                .show(driver.clone()),
+            Finding::new(
+                Cause::ExportUnsupportedDriver,
+                Confidence::Certain,
+                "buildx refused --cache-to: the docker driver writes no cache but inline",
+            )
+            .show([quote(e)])
+            .show(driver.clone()),
         )
     } else if let Some(e) = run.ev(K::UnknownFlag).next() {
         Some(
-            Finding::new(Cause::ExportUnsupportedDriver, Confidence::Likely, "the docker CLI here has no buildx: it does not know the cache flag")
-                .show([quote(e)]),
+            Finding::new(
+                Cause::ExportUnsupportedDriver,
+                Confidence::Likely,
+                "the docker CLI here has no buildx: it does not know the cache flag",
+            )
+            .show([quote(e)]),
         )
     } else if let Some(e) = run.ev(K::BadRequest).find(|e| e.text.contains("manifest")) {
         let ecr = e.text.contains(".dkr.ecr.");
-        let cause = if ecr { Cause::EcrManifestRejected } else { Cause::ExportFailedOther };
+        let cause = if ecr {
+            Cause::EcrManifestRejected
+        } else {
+            Cause::ExportFailedOther
+        };
         Some(
-            Finding::new(cause, Confidence::Certain, "the registry answered 400 Bad Request to the cache manifest")
-                .show([quote(e)])
-                .show(run.ev(K::CacheExport).take(2).map(quote)),
+            Finding::new(
+                cause,
+                Confidence::Certain,
+                "the registry answered 400 Bad Request to the cache manifest",
+            )
+            .show([quote(e)])
+            .show(run.ev(K::CacheExport).take(2).map(quote)),
         )
     } else if let Some(e) = run.ev(K::ExportFailed).next().or_else(|| {
         run.steps
@@ -661,8 +717,12 @@ fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
             .flatten()
     }) {
         Some(
-            Finding::new(Cause::ExportFailedOther, Confidence::Certain, "writing the cache failed")
-                .show([quote(e)]),
+            Finding::new(
+                Cause::ExportFailedOther,
+                Confidence::Certain,
+                "writing the cache failed",
+            )
+            .show([quote(e)]),
         )
     } else if let Some(s) = run
         .steps
@@ -675,19 +735,24 @@ fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
             .take(2)
             .map(quote);
         Some(
-            Finding::new(Cause::BuildFailedNotCache, Confidence::Certain, format!("{} {} failed", s.step, s.name))
-                .show([Run::quote_step(s)])
-                .show(errors)
-                .show(run.ev(K::BuildFailed).take(1).map(quote)),
+            Finding::new(
+                Cause::BuildFailedNotCache,
+                Confidence::Certain,
+                format!("{} {} failed", s.step, s.name),
+            )
+            .show([Run::quote_step(s)])
+            .show(errors)
+            .show(run.ev(K::BuildFailed).take(1).map(quote)),
         )
     } else if let Some(e) = run
         .ev(K::BuildFailed)
         // A build the user stopped did not fail: its misses are the story.
         .find(|e| !e.text.to_ascii_lowercase().contains("canceled"))
         .or_else(|| {
-        // The legacy builder's failure line with no step open (a log cut before it).
-        run.ev(K::StepError).find(|e| e.vertex.is_none())
-    }) {
+            // The legacy builder's failure line with no step open (a log cut before it).
+            run.ev(K::StepError).find(|e| e.vertex.is_none())
+        })
+    {
         let why = run.ev(K::RateLimited).next();
         Some(
             Finding::new(
@@ -699,9 +764,9 @@ fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
                     "the docker build failed"
                 },
             )
-                .show(why.map(quote))
-                .show(run.ev(K::StepError).take(1).map(quote))
-                .show([quote(e)]),
+            .show(why.map(quote))
+            .show(run.ev(K::StepError).take(1).map(quote))
+            .show([quote(e)]),
         )
     } else {
         None
@@ -714,13 +779,27 @@ fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
         None => match miss {
             Some(m) => (m, secondary),
             None if run.steps.iter().any(|s| s.kind == StepKind::Dockerfile) => (
-                Finding::new(Cause::AllCached, Confidence::Likely, "only FROM steps: nothing else to cache")
-                    .show(run.steps.iter().filter(|s| hit(s)).take(1).map(|s| Run::quote_step(s))),
+                Finding::new(
+                    Cause::AllCached,
+                    Confidence::Likely,
+                    "only FROM steps: nothing else to cache",
+                )
+                .show(
+                    run.steps
+                        .iter()
+                        .filter(|s| hit(s))
+                        .take(1)
+                        .map(|s| Run::quote_step(s)),
+                ),
                 secondary,
             ),
             None => (
-                Finding::new(Cause::NoDockerBuild, Confidence::Certain, "no Dockerfile step in this run")
-                    .show(run.evidence.iter().take(2).map(|e| quote(e))),
+                Finding::new(
+                    Cause::NoDockerBuild,
+                    Confidence::Certain,
+                    "no Dockerfile step in this run",
+                )
+                .show(run.evidence.iter().take(2).map(|e| quote(e))),
                 secondary,
             ),
         },
@@ -734,8 +813,12 @@ fn miss(run: &Run, baseline: Option<&[Step]>) -> Option<Finding> {
         let e = run.ev(K::ImportFailed).next()?;
         let (cause, _) = import_failure(&e.text);
         return Some(
-            Finding::new(cause, Confidence::Likely, format!("the cache import failed: {}", e.text))
-                .show([quote(e)]),
+            Finding::new(
+                cause,
+                Confidence::Likely,
+                format!("the cache import failed: {}", e.text),
+            )
+            .show([quote(e)]),
         );
     }
     let ran: Vec<&Step> = run.body.iter().copied().filter(|s| !hit(s)).collect();
@@ -743,8 +826,12 @@ fn miss(run: &Run, baseline: Option<&[Step]>) -> Option<Finding> {
         let first = run.body.first().map(|s| Run::quote_step(s));
         let last = run.body.last().map(|s| Run::quote_step(s));
         return Some(
-            Finding::new(Cause::AllCached, Confidence::Certain, format!("all {} cacheable steps came from cache", run.body.len()))
-                .show(first.into_iter().chain(last)),
+            Finding::new(
+                Cause::AllCached,
+                Confidence::Certain,
+                format!("all {} cacheable steps came from cache", run.body.len()),
+            )
+            .show(first.into_iter().chain(last)),
         );
     }
     let first_ran = Run::quote_step(ran[0]);
@@ -763,9 +850,13 @@ fn miss(run: &Run, baseline: Option<&[Step]>) -> Option<Finding> {
 
     if run.command_has("--no-cache") == Some(true) && !run.body.iter().any(|s| hit(s)) {
         return Some(
-            Finding::new(Cause::NoCacheFlag, Confidence::Certain, "the build command passes --no-cache")
-                .show(command_quote)
-                .show([first_ran]),
+            Finding::new(
+                Cause::NoCacheFlag,
+                Confidence::Certain,
+                "the build command passes --no-cache",
+            )
+            .show(command_quote)
+            .show([first_ran]),
         );
     }
     // A registry cache is in use: BuildKit imported one, or the legacy builder was given one.
@@ -774,7 +865,10 @@ fn miss(run: &Run, baseline: Option<&[Step]>) -> Option<Finding> {
         || (legacy && run.command_has("--cache-from") == Some(true) && !run.has(K::PullFailed));
     if registry && stages.len() >= 2 {
         if let Some(f) = min_mode(run, &stages, baseline) {
-            return Some(f.show(import_lines.clone()).show(command_quote.clone().filter(|_| run.writes_inline_cache())));
+            return Some(
+                f.show(import_lines.clone())
+                    .show(command_quote.clone().filter(|_| run.writes_inline_cache())),
+            );
         }
     }
     let any_hit = run.body.iter().any(|s| hit(s));
@@ -803,7 +897,12 @@ fn min_mode(run: &Run, stages: &[Stage], baseline: Option<&[Step]>) -> Option<Fi
     // shows the same stage text rebuilt, not changed.
     let unchanged_before = baseline.is_some_and(|b| {
         let keys: HashSet<_> = b.iter().map(baseline::key).collect();
-        cold.iter().all(|st| st.body.iter().take(1).all(|s| keys.contains(&baseline::key(s))))
+        cold.iter().all(|st| {
+            st.body
+                .iter()
+                .take(1)
+                .all(|s| keys.contains(&baseline::key(s)))
+        })
     });
     let min_mode_export = run.writes_inline_cache()
         || (run.command_contains("--cache-to") && !run.command_contains("mode=max"));
@@ -833,7 +932,12 @@ fn min_mode(run: &Run, stages: &[Stage], baseline: Option<&[Step]>) -> Option<Fi
         }
     ));
     f = f.show(cold.iter().map(|st| Run::quote_step(st.body[0])));
-    f = f.show(last.body.iter().find(|s| hit(s)).map(|s| Run::quote_step(s)));
+    f = f.show(
+        last.body
+            .iter()
+            .find(|s| hit(s))
+            .map(|s| Run::quote_step(s)),
+    );
     f = f.show(run.ev(K::InlineCacheExport).take(1).map(quote));
     Some(f)
 }
@@ -859,9 +963,13 @@ fn cold(
                 .map(|e| (e.text.clone(), quote(e)));
             let (text, q) = e.unwrap_or_default_quote(&import_lines);
             let (cause, confidence) = import_failure(&text);
-            return Finding::new(cause, confidence, format!("the cache import failed: {text}"))
-                .or(&[Cause::ImportUnreachable])
-                .show([q, first_ran]);
+            return Finding::new(
+                cause,
+                confidence,
+                format!("the cache import failed: {text}"),
+            )
+            .or(&[Cause::ImportUnreachable])
+            .show([q, first_ran]);
         }
         ImportOutcome::Reached => {
             let mut f = Finding::new(
@@ -880,7 +988,11 @@ fn cold(
         ImportOutcome::Absent => {}
     }
     if !boot.is_empty() || container_driver {
-        let confidence = if boot.is_empty() { Confidence::Likely } else { Confidence::Certain };
+        let confidence = if boot.is_empty() {
+            Confidence::Likely
+        } else {
+            Confidence::Certain
+        };
         return Finding::new(
             Cause::FreshBuilder,
             confidence,
@@ -893,9 +1005,13 @@ fn cold(
     }
     if let Some(e) = run.ev(K::PullFailed).next() {
         let (cause, _) = import_failure(&e.text);
-        return Finding::new(cause, Confidence::Likely, "pulling the cache image before the build failed, so --cache-from had nothing to use")
-            .or(&[Cause::NoCacheConfigured])
-            .show([quote(e), first_ran]);
+        return Finding::new(
+            cause,
+            Confidence::Likely,
+            "pulling the cache image before the build failed, so --cache-from had nothing to use",
+        )
+        .or(&[Cause::NoCacheConfigured])
+        .show([quote(e), first_ran]);
     }
     // A CACHED FROM: the base image was already on this host, so its cache was warm and the
     // first step's inputs are what differ (or --no-cache, which leaves FROM CACHED too).
@@ -916,7 +1032,10 @@ fn cold(
         return Finding::new(
             cause,
             confidence,
-            format!("the base image came from this host's cache, and {} is the first step that missed", first.name),
+            format!(
+                "the base image came from this host's cache, and {} is the first step that missed",
+                first.name
+            ),
         )
         .or(&alternatives)
         .show(froms.first().map(|s| Run::quote_step(s)))
@@ -924,10 +1043,14 @@ fn cold(
     }
     let cache_from = run.command_has("--cache-from");
     if cache_from == Some(true) {
-        return Finding::new(Cause::ImportIneffective, Confidence::Possible, "--cache-from was passed but nothing came from it and no import is shown")
-            .or(&[Cause::LocalCacheCold, Cause::ImportNotFound])
-            .show(command)
-            .show([first_ran]);
+        return Finding::new(
+            Cause::ImportIneffective,
+            Confidence::Possible,
+            "--cache-from was passed but nothing came from it and no import is shown",
+        )
+        .or(&[Cause::LocalCacheCold, Cause::ImportNotFound])
+        .show(command)
+        .show([first_ran]);
     }
     if !downloads.is_empty() {
         let detail = if cache_from == Some(false) {
@@ -945,10 +1068,14 @@ fn cold(
         return f;
     }
     if cache_from == Some(false) {
-        return Finding::new(Cause::NoCacheConfigured, Confidence::Likely, "the build names no cache source (--cache-from) and nothing came from a local cache")
-            .or(&[Cause::LocalCacheCold])
-            .show(command)
-            .show([first_ran]);
+        return Finding::new(
+            Cause::NoCacheConfigured,
+            Confidence::Likely,
+            "the build names no cache source (--cache-from) and nothing came from a local cache",
+        )
+        .or(&[Cause::LocalCacheCold])
+        .show(command)
+        .show([first_ran]);
     }
     // No command, no import, no download: the log shows nothing about the cache.
     Finding::new(
@@ -984,9 +1111,7 @@ fn inputs_cause_of(s: &Step) -> Cause {
         diagnose::Cause::ApplicationSource => Cause::SourceChanged,
         diagnose::Cause::UpstreamStage => Cause::UpstreamStageChanged,
         diagnose::Cause::BuildArgOrEnv => Cause::BuildArgChanged,
-        diagnose::Cause::InstructionChanged | diagnose::Cause::NoCache => {
-            Cause::InstructionChanged
-        }
+        diagnose::Cause::InstructionChanged | diagnose::Cause::NoCache => Cause::InstructionChanged,
     }
 }
 
@@ -997,10 +1122,19 @@ fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -
     let busts = diagnose::stage_busts(&steps, &health);
     let Some(bust) = busts.iter().min_by_key(|b| b.line) else {
         // Only canceled/unfinished steps after the hits.
-        let s = run.body.iter().find(|s| !hit(s)).copied().unwrap_or(run.body[0]);
-        return Finding::new(Cause::InstructionChanged, Confidence::Possible, "the build stopped before the step finished")
-            .or(&[Cause::LocalCacheCold])
-            .show([Run::quote_step(s)]);
+        let s = run
+            .body
+            .iter()
+            .find(|s| !hit(s))
+            .copied()
+            .unwrap_or(run.body[0]);
+        return Finding::new(
+            Cause::InstructionChanged,
+            Confidence::Possible,
+            "the build stopped before the step finished",
+        )
+        .or(&[Cause::LocalCacheCold])
+        .show([Run::quote_step(s)]);
     };
     let step = run
         .body
@@ -1011,9 +1145,9 @@ fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -
     let before = run
         .body
         .iter()
-        .filter(|s| hit(s) && s.stage == step.stage && s.line < step.line)
-        .last()
-        .or_else(|| run.body.iter().filter(|s| hit(s)).last())
+        .rev()
+        .find(|s| hit(s) && s.stage == step.stage && s.line < step.line)
+        .or_else(|| run.body.iter().rev().find(|s| hit(s)))
         .map(|s| Run::quote_step(s));
     let shown = |f: Finding| f.show(before.clone()).show([Run::quote_step(step)]);
     let cause = inputs_cause_of(step);
@@ -1037,18 +1171,26 @@ fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -
             })),
         );
     }
-    let detail = format!("{} is the first step that missed after a cache hit", step.name);
+    let detail = format!(
+        "{} is the first step that missed after a cache hit",
+        step.name
+    );
     let f = match cause {
         // A COPY misses exactly when its files differ; an ARG when its value does.
         Cause::DependencyManifestChanged
         | Cause::SourceChanged
         | Cause::BuildArgChanged
         | Cause::UpstreamStageChanged
-        | Cause::BaseImageChanged => Finding::new(cause, Confidence::Likely, detail).or(&[unavailable]),
+        | Cause::BaseImageChanged => {
+            Finding::new(cause, Confidence::Likely, detail).or(&[unavailable])
+        }
         // A RUN's text can be the same and still miss: with no earlier build to compare, the
         // cache may simply not have had it.
-        _ => Finding::new(Cause::InstructionChanged, Confidence::Possible, detail)
-            .or(&[Cause::BuildArgChanged, unavailable, Cause::LocalCacheCold]),
+        _ => Finding::new(Cause::InstructionChanged, Confidence::Possible, detail).or(&[
+            Cause::BuildArgChanged,
+            unavailable,
+            Cause::LocalCacheCold,
+        ]),
     };
     shown(f)
 }
@@ -1091,7 +1233,12 @@ fn cache_unavailable_guess(run: &Run, import: ImportOutcome) -> Cause {
 
 /// The bust step against the previous build: same text and cached then → unchanged but missed;
 /// same place, text differing in a few tokens → a build arg's value.
-fn against_baseline(step: &Step, bust: &Bust, base: &[Step], unavailable: Cause) -> Option<Finding> {
+fn against_baseline(
+    step: &Step,
+    bust: &Bust,
+    base: &[Step],
+    unavailable: Cause,
+) -> Option<Finding> {
     let is_copy = matches!(step.instruction.as_deref(), Some("COPY" | "ADD"));
     let key = baseline::key(step);
     if let Some(b) = base.iter().find(|b| baseline::key(b) == key) {
@@ -1124,25 +1271,42 @@ fn against_baseline(step: &Step, bust: &Bust, base: &[Step], unavailable: Cause)
         .collect();
     let _ = bust;
     if now.len() == then.len() && !changed.is_empty() && changed.len() <= 3 && !is_copy {
-        let tokens: Vec<String> = changed.iter().map(|(a, b)| format!("`{a}` → `{b}`")).collect();
-        return Some(Finding::new(
-            Cause::BuildArgChanged,
-            Confidence::Likely,
-            format!("{} differs from the baseline only in {}: a build argument's value", step.name, tokens.join(", ")),
-        )
-        .or(&[Cause::InstructionChanged]));
+        let tokens: Vec<String> = changed
+            .iter()
+            .map(|(a, b)| format!("`{a}` → `{b}`"))
+            .collect();
+        return Some(
+            Finding::new(
+                Cause::BuildArgChanged,
+                Confidence::Likely,
+                format!(
+                    "{} differs from the baseline only in {}: a build argument's value",
+                    step.name,
+                    tokens.join(", ")
+                ),
+            )
+            .or(&[Cause::InstructionChanged]),
+        );
     }
     Some(Finding::new(
         Cause::InstructionChanged,
         Confidence::Certain,
-        format!("{} reads `{}` in the baseline", step.name, instruction_text(same_place)),
+        format!(
+            "{} reads `{}` in the baseline",
+            step.name,
+            instruction_text(same_place)
+        ),
     ))
 }
 
 /// Cost of the cache machinery itself, from steps and the evidence's stated times.
 pub fn cache_cost(steps: &[Step], evidence: &[Evidence], saved_s: Option<f64>) -> CacheCost {
     let sum = |f: &dyn Fn(&Step) -> bool| -> f64 {
-        steps.iter().filter(|s| f(s)).filter_map(|s| s.duration_s).sum()
+        steps
+            .iter()
+            .filter(|s| f(s))
+            .filter_map(|s| s.duration_s)
+            .sum()
     };
     let import_s = sum(&|s| s.kind == StepKind::CacheImport);
     let inline_vertex = |s: &Step| s.name.starts_with("preparing layers for inline cache");

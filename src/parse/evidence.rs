@@ -28,19 +28,39 @@ pub enum Place {
 /// Matched ASCII-case-insensitively. `text_only`: legacy builder output, which inside a `#N`
 /// vertex would be some command's output.
 const PHRASES: &[(&str, K, bool)] = &[
-    ("cache export is not supported for the docker driver", K::ExportUnsupported, false),
-    ("cache export feature is currently not supported", K::ExportUnsupported, false),
-    ("failed to configure registry cache importer", K::ImportFailed, false),
+    (
+        "cache export is not supported for the docker driver",
+        K::ExportUnsupported,
+        false,
+    ),
+    (
+        "cache export feature is currently not supported",
+        K::ExportUnsupported,
+        false,
+    ),
+    (
+        "failed to configure registry cache importer",
+        K::ImportFailed,
+        false,
+    ),
     ("400 bad request", K::BadRequest, false),
     ("toomanyrequests", K::RateLimited, false),
     ("error writing layer blob", K::ExportFailed, false),
     ("error writing manifest blob", K::ExportFailed, false),
     ("failed to export cache", K::ExportFailed, false),
     ("unknown flag: --cache", K::UnknownFlag, false),
-    ("no output specified with docker-container driver", K::NoOutput, false),
+    (
+        "no output specified with docker-container driver",
+        K::NoOutput,
+        false,
+    ),
     ("importing cache manifest from", K::CacheImport, false),
     ("inferred cache manifest type", K::CacheManifestType, false),
-    ("preparing layers for inline cache", K::InlineCacheExport, false),
+    (
+        "preparing layers for inline cache",
+        K::InlineCacheExport,
+        false,
+    ),
     ("exporting cache to", K::CacheExport, false),
     ("preparing build cache for export", K::CacheExport, false),
     ("writing cache manifest", K::CacheExport, false),
@@ -49,9 +69,21 @@ const PHRASES: &[(&str, K, bool)] = &[
     ("sending tarball", K::SendingTarball, false),
     ("failed to solve", K::BuildFailed, false),
     // CodeBuild's own line when a buildspec command fails.
-    ("command did not exit successfully docker build", K::BuildFailed, false),
-    ("command did not exit successfully docker buildx build", K::BuildFailed, false),
-    ("error response from daemon: manifest for", K::PullFailed, true),
+    (
+        "command did not exit successfully docker build",
+        K::BuildFailed,
+        false,
+    ),
+    (
+        "command did not exit successfully docker buildx build",
+        K::BuildFailed,
+        false,
+    ),
+    (
+        "error response from daemon: manifest for",
+        K::PullFailed,
+        true,
+    ),
     ("pull access denied", K::PullFailed, true),
     ("status: downloaded newer image for", K::LayerDownload, true),
     ("status: image is up to date for", K::ImageUpToDate, true),
@@ -148,7 +180,10 @@ mod tests {
         assert_eq!(classify(pull, Place::Text), Some(K::LayerDownload));
         assert_eq!(classify(pull, Place::Vertex), None);
         assert_eq!(
-            classify(b"Status: Image is up to date for python:3.12-slim", Place::Text),
+            classify(
+                b"Status: Image is up to date for python:3.12-slim",
+                Place::Text
+            ),
             Some(K::ImageUpToDate)
         );
     }
@@ -156,7 +191,10 @@ mod tests {
     #[test]
     fn vertex_errors_without_a_phrase_are_step_errors() {
         assert_eq!(
-            classify(b"process \"/bin/sh -c exit 1\" did not complete", Place::VertexError),
+            classify(
+                b"process \"/bin/sh -c exit 1\" did not complete",
+                Place::VertexError
+            ),
             Some(K::StepError)
         );
         assert_eq!(classify(b"some output", Place::Text), None);

@@ -296,7 +296,13 @@ impl Tracker {
             self.apply(line_no, l);
         } else {
             // CodeBuild's own lines (`Command did not exit successfully docker build`) too.
-            let container_other = matches!(&l, Line::Container { what: Container::Other, .. });
+            let container_other = matches!(
+                &l,
+                Line::Container {
+                    what: Container::Other,
+                    ..
+                }
+            );
             let noted = matches!(
                 l,
                 Line::Text | Line::LegacyFailure(_) | Line::DockerCommand(_)

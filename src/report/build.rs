@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use crate::analyze::baseline::Comparison;
 use crate::analyze::diagnose::{Bust, Finding, Health, Severity};
-use crate::analyze::verdict::{human_secs, CacheCost, Cause, ImportOutcome, Verdict};
 use crate::analyze::gates::GateResult;
 use crate::analyze::history::History;
 use crate::analyze::summary::{RunSummary, StatusCounts};
+use crate::analyze::verdict::{human_secs, CacheCost, Cause, ImportOutcome, Verdict};
 use crate::analyze::Summary;
 use crate::model::{BuildMeta, Phase, Step};
 
@@ -110,7 +110,10 @@ pub fn cost_text(c: &CacheCost) -> String {
         format!("{}: {}", human_secs(c.total_s), parts.join(", "))
     };
     if let Some(saved) = c.saved_s {
-        out.push_str(&format!("; saved {} against the baseline", human_secs(saved)));
+        out.push_str(&format!(
+            "; saved {} against the baseline",
+            human_secs(saved)
+        ));
     }
     out
 }
@@ -125,7 +128,11 @@ fn printable(text: &str) -> String {
 
 /// The verdict as plain lines: why, evidence with line numbers, fix (terminal and stderr).
 pub fn verdict_text(v: &Verdict) -> String {
-    let mut out = format!("{}\n  why: {}\n", printable(&v.headline()), printable(&v.detail));
+    let mut out = format!(
+        "{}\n  why: {}\n",
+        printable(&v.headline()),
+        printable(&v.detail)
+    );
     if !v.alternatives.is_empty() {
         let alt: Vec<&str> = v.alternatives.iter().map(|c| c.id()).collect();
         out.push_str(&format!("  or else: {}\n", alt.join(", ")));
@@ -400,7 +407,10 @@ pub fn md_verdict(v: &Verdict) -> String {
     let mut out = format!("### Why: {}\n\n{}\n\n", md(&v.headline()), md(&v.detail));
     if !v.alternatives.is_empty() {
         let alt: Vec<String> = v.alternatives.iter().map(|c| md_code(c.id())).collect();
-        out.push_str(&format!("Other causes that leave the same lines: {}\n\n", alt.join(", ")));
+        out.push_str(&format!(
+            "Other causes that leave the same lines: {}\n\n",
+            alt.join(", ")
+        ));
     }
     if !v.secondary.is_empty() {
         let also: Vec<String> = v.secondary.iter().map(|c| md_code(c.id())).collect();
@@ -413,7 +423,11 @@ pub fn md_verdict(v: &Verdict) -> String {
         }
         out.push('\n');
     }
-    out.push_str(&format!("**Fix** ({}): {}\n\n", md_code(v.cause.id()), md(v.fix)));
+    out.push_str(&format!(
+        "**Fix** ({}): {}\n\n",
+        md_code(v.cause.id()),
+        md(v.fix)
+    ));
     out
 }
 
@@ -424,7 +438,11 @@ pub fn md_findings(sum: &Summary) -> String {
     }
     let mut out = "### Findings\n\n".to_string();
     for f in &sum.findings {
-        out.push_str(&format!("- **{}**: {}", f.severity.as_str(), md(&f.message)));
+        out.push_str(&format!(
+            "- **{}**: {}",
+            f.severity.as_str(),
+            md(&f.message)
+        ));
         if let Some(fix) = &f.fix {
             out.push_str(&format!(" — fix: {}", md(fix)));
         }

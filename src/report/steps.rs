@@ -93,10 +93,9 @@ pub fn table(steps: &[Step], color: bool, width: Option<u16>) -> String {
         None => TABLE_NAME_CHARS,
     };
     fit(&mut t, width);
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_header([
-            "inv", "step", "stage", "i/n", "instr", "status", "duration", "name",
-        ]);
+    t.load_style(UTF8_FULL_CONDENSED).set_header([
+        "inv", "step", "stage", "i/n", "instr", "status", "duration", "name",
+    ]);
     if !color {
         t.force_no_tty();
     } else {
