@@ -202,6 +202,13 @@ pub struct ProjectSetup {
     pub privileged_mode: bool,
     /// The build image.
     pub image: Option<String>,
+    /// `environment.dockerServer.computeType`: a CodeBuild Docker server, whose BuildKit cache
+    /// outlives the build host.
+    pub docker_server: Option<String>,
+    /// `logsConfig.cloudWatchLogs.status` is ENABLED (`None`: not reported).
+    pub cloudwatch_logs: Option<bool>,
+    /// `logsConfig.s3Logs.location` when S3 logs are ENABLED.
+    pub s3_logs: Option<String>,
 }
 
 /// What a cache-evidence line shows. The parser keeps these few lines per build so the diagnosis

@@ -570,7 +570,7 @@ fn doctor_checks_project_settings_and_the_last_build() {
         assert_eq!(c["status"], "OK", "{c}");
     }
     assert_eq!(v["build"], format!("{PROJECT}:{}", uuid(1)));
-    assert_eq!(v["checks"].as_array().unwrap().len(), 8);
+    assert_eq!(v["checks"].as_array().unwrap().len(), 10);
 
     // Project-side problems, each with its fix.
     // No layer cache: a FAIL, or a WARN while the registry cache is seen working.
@@ -668,5 +668,5 @@ fn doctor_checks_project_settings_and_the_last_build() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["project"], PROJECT);
-    assert_eq!(v["checks"].as_array().unwrap().len(), 8);
+    assert_eq!(v["checks"].as_array().unwrap().len(), 10);
 }

@@ -121,7 +121,87 @@ pub fn project_checks(p: &ProjectSetup, registry_works: bool) -> Vec<Check> {
             Some("turn on privileged mode in the project's environment (`privilegedMode: true`)"),
         )
     };
-    vec![cache, privileged]
+    let docker_server = match &p.docker_server {
+        Some(c) => check(
+            "docker server",
+            Status::Ok,
+            format!("{c}: BuildKit's cache lives on the Docker server, across builds and hosts"),
+            None,
+        ),
+        None => check(
+            "docker server",
+            Status::Ok,
+            "none: the cache lives on the build host (or in a registry)".into(),
+            None,
+        ),
+    };
+    let logs = match (p.cloudwatch_logs, &p.s3_logs) {
+        (Some(false), None) => check(
+            "build logs",
+            Status::Fail,
+            "CloudWatch Logs and S3 logs are both off: no build log to diagnose".into(),
+            Some("turn on CloudWatch Logs in the project's logs configuration (logsConfig.cloudWatchLogs.status=ENABLED)"),
+        ),
+        (Some(false), Some(s3)) => check(
+            "build logs",
+            Status::Warn,
+            format!("S3 only ({s3}): cachescope reads build logs from CloudWatch"),
+            Some("turn on CloudWatch Logs too, or copy the log from S3 and give --log FILE"),
+        ),
+        (_, s3) => check(
+            "build logs",
+            Status::Ok,
+            match s3 {
+                Some(s3) => format!("CloudWatch Logs, and S3 ({s3})"),
+                None => "CloudWatch Logs".into(),
+            },
+            None,
+        ),
+    };
+    vec![cache, privileged, docker_server, logs]
+}
+
+/// Builds further apart than this most likely find CodeBuild's host-local cache gone (users
+/// report a full rebuild after about 20 minutes: aws/aws-codebuild-docker-images#26).
+pub const LOCAL_CACHE_GAP_S: f64 = 15.0 * 60.0;
+
+/// With LOCAL_DOCKER_LAYER_CACHE: the gaps between the project's recent builds (start times in
+/// ms, any order). The local cache is best effort, on one host, for a short time: builds that
+/// come rarely find it cold. `None` with fewer than two builds or without the local cache.
+pub fn build_gaps(p: &ProjectSetup, starts: &[i64]) -> Option<Check> {
+    if !p
+        .cache_modes
+        .iter()
+        .any(|m| m == "LOCAL_DOCKER_LAYER_CACHE")
+        || starts.len() < 2
+    {
+        return None;
+    }
+    let mut starts = starts.to_vec();
+    starts.sort_unstable();
+    let mut gaps: Vec<f64> = starts
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as f64 / 1000.0)
+        .collect();
+    gaps.sort_by(f64::total_cmp);
+    let median = gaps[gaps.len() / 2];
+    let cold = gaps.iter().filter(|g| **g > LOCAL_CACHE_GAP_S).count();
+    let detail = format!(
+        "{cold} of the last {} gaps between builds exceed {:.0} min (median gap {:.0} min): the host-local cache is likely cold for those builds",
+        gaps.len(),
+        LOCAL_CACHE_GAP_S / 60.0,
+        median / 60.0
+    );
+    Some(if median > LOCAL_CACHE_GAP_S {
+        check(
+            "build frequency",
+            Status::Warn,
+            detail,
+            Some(Cause::LocalCacheCold.fix()),
+        )
+    } else {
+        check("build frequency", Status::Ok, detail, None)
+    })
 }
 
 /// What a build's log shows of the cache set-up.
@@ -332,6 +412,54 @@ mod tests {
         let quick = from(StepStatus::Rebuilt, Some(2.0), "alpine:3.20");
         assert_eq!(base_pull(&[a, quick]).status, Status::Ok);
         assert_eq!(base_pull(&[]).status, Status::Skip);
+    }
+
+    #[test]
+    fn rare_builds_find_the_local_cache_cold() {
+        let local = ProjectSetup {
+            cache_type: "LOCAL".into(),
+            cache_modes: vec!["LOCAL_DOCKER_LAYER_CACHE".into()],
+            ..ProjectSetup::default()
+        };
+        let minute = 60_000;
+        let hourly: Vec<i64> = (0..6).map(|i| i * 60 * minute).collect();
+        let c = build_gaps(&local, &hourly).unwrap();
+        assert_eq!(c.status, Status::Warn, "{c:?}");
+        assert!(c.detail.starts_with("5 of the last 5 gaps"), "{c:?}");
+        let busy: Vec<i64> = (0..6).map(|i| i * 5 * minute).collect();
+        assert_eq!(build_gaps(&local, &busy).unwrap().status, Status::Ok);
+        let no_local = ProjectSetup::default();
+        assert!(build_gaps(&no_local, &hourly).is_none());
+        assert!(build_gaps(&local, &hourly[..1]).is_none());
+    }
+
+    #[test]
+    fn log_configuration_and_docker_server() {
+        let checks = |cw: Option<bool>, s3: Option<&str>| {
+            let p = ProjectSetup {
+                cloudwatch_logs: cw,
+                s3_logs: s3.map(str::to_string),
+                docker_server: Some("BUILD_GENERAL1_SMALL".into()),
+                ..ProjectSetup::default()
+            };
+            project_checks(&p, false)
+        };
+        let status = |c: &[Check], name: &str| c.iter().find(|c| c.check == name).unwrap().status;
+        assert_eq!(status(&checks(Some(true), None), "build logs"), Status::Ok);
+        assert_eq!(
+            status(&checks(Some(false), Some("b/p")), "build logs"),
+            Status::Warn
+        );
+        assert_eq!(
+            status(&checks(Some(false), None), "build logs"),
+            Status::Fail
+        );
+        let c = checks(Some(true), None);
+        let server = c.iter().find(|c| c.check == "docker server").unwrap();
+        assert!(
+            server.detail.starts_with("BUILD_GENERAL1_SMALL"),
+            "{server:?}"
+        );
     }
 
     #[test]

@@ -63,8 +63,15 @@ pub fn run(args: &DoctorArgs, verbose: bool) -> Result<ExitCode> {
             );
         }
     }
+    let mut recent_starts = Vec::new();
     let (setup, aws_build) = match &project {
-        Some(p) => from_aws(p, build_ref.as_ref(), args.log.is_none(), &opts)?,
+        Some(p) => from_aws(
+            p,
+            build_ref.as_ref(),
+            args.log.is_none(),
+            &opts,
+            &mut recent_starts,
+        )?,
         None => (None, BuildLog::None),
     };
     let (build, unavailable) = match (&args.log, aws_build) {
@@ -85,6 +92,7 @@ pub fn run(args: &DoctorArgs, verbose: bool) -> Result<ExitCode> {
     match setup {
         Some(ProjectLookup::Found(s)) => {
             checks.extend(doctor::project_checks(&s, registry_works));
+            checks.extend(doctor::build_gaps(&s, &recent_starts));
         }
         Some(ProjectLookup::NotFound) => bail!(
             "project {} not found: check its name, the account (--profile) and the region (--region)",
@@ -184,6 +192,7 @@ fn from_aws(
     build: Option<&BuildRef>,
     want_build: bool,
     opts: &ReadOptions,
+    recent_starts: &mut Vec<i64>,
 ) -> Result<(Option<ProjectLookup>, BuildLog)> {
     let fetch = opts.fetch_options();
     aws::runtime()?.block_on(async {
@@ -200,8 +209,14 @@ fn from_aws(
                 }
             },
             None => match latest_finished(&aws, project).await {
-                Ok(Some(m)) => (m, false),
-                Ok(None) => return Ok((Some(setup), BuildLog::None)),
+                Ok((Some(m), starts)) => {
+                    *recent_starts = starts;
+                    (m, false)
+                }
+                Ok((None, starts)) => {
+                    *recent_starts = starts;
+                    return Ok((Some(setup), BuildLog::None));
+                }
                 Err(e) => {
                     let why = format!("finding the project's last build: {e:#}");
                     return Ok((Some(setup), BuildLog::Unavailable(why)));
@@ -226,16 +241,17 @@ fn from_aws(
 /// The project's most recent build that ran to an end (SUCCEEDED or FAILED: a stopped or
 /// timed-out build may never have reached its docker build). CodeBuild lists newest first; the
 /// first 100 listed are described (one call).
-async fn latest_finished(aws: &Aws, project: &str) -> Result<Option<BuildMeta>> {
+/// Also the start times of the builds described, for the gaps between them.
+async fn latest_finished(aws: &Aws, project: &str) -> Result<(Option<BuildMeta>, Vec<i64>)> {
     let ids = codebuild::list_build_ids(aws, project).await?;
     let first: Vec<String> = ids.into_iter().take(100).collect();
     let described = codebuild::batch_get(aws, &first).await;
     if let Some((_, why)) = described.failed.first() {
         bail!("describing the builds of {project}: {why}");
     }
-    Ok(described
-        .found
-        .into_iter()
+    let starts = described.found.iter().filter_map(|m| m.start_ms).collect();
+    let latest = (described.found.into_iter())
         .filter(|m| matches!(m.status.as_deref(), Some("SUCCEEDED" | "FAILED")))
-        .max_by_key(|m| (m.number, m.start_ms)))
+        .max_by_key(|m| (m.number, m.start_ms));
+    Ok((latest, starts))
 }

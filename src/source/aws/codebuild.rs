@@ -76,6 +76,7 @@ pub async fn project(aws: &Aws, name: &str) -> Result<ProjectLookup> {
     };
     let cache = p.cache();
     let env = p.environment();
+    let logs = p.logs_config();
     Ok(ProjectLookup::Found(ProjectSetup {
         cache_type: cache
             .map_or("NO_CACHE", |c| c.r#type().as_str())
@@ -89,6 +90,16 @@ pub async fn project(aws: &Aws, name: &str) -> Result<ProjectLookup> {
             .map(str::to_string),
         privileged_mode: env.and_then(|e| e.privileged_mode()).unwrap_or(false),
         image: env.map(|e| e.image().to_string()),
+        docker_server: env
+            .and_then(|e| e.docker_server())
+            .map(|d| d.compute_type().as_str().to_string()),
+        cloudwatch_logs: logs
+            .and_then(|l| l.cloud_watch_logs())
+            .map(|c| c.status().as_str() == "ENABLED"),
+        s3_logs: logs
+            .and_then(|l| l.s3_logs())
+            .filter(|s| s.status().as_str() == "ENABLED")
+            .map(|s| s.location().unwrap_or("(no location)").to_string()),
     }))
 }
 
