@@ -370,6 +370,8 @@ fn local_logs_store_charts_and_summary() {
     let header: Vec<&str> = lines[0].split(',').collect();
     let hit = header.iter().position(|h| *h == "hit_ratio").unwrap();
     let key = header.iter().position(|h| *h == "key").unwrap();
+    let cause = header.iter().position(|h| *h == "cause").unwrap();
+    let mut per_cause: std::collections::BTreeMap<String, usize> = Default::default();
     for line in &lines[1..] {
         let cells: Vec<&str> = line.split(',').collect();
         let i: usize = cells[key].trim_start_matches("build-")[..4]
@@ -382,7 +384,13 @@ fn local_logs_store_charts_and_summary() {
             want.map(|w| (w * 1e9).round()),
             "{line}"
         );
+        // The same verdict as `build` gives the log alone.
+        let input = BuildInput::from_parsed("x".into(), parse_bytes(logs[i].as_bytes()), None);
+        let verdict = summarize(&input, None).unwrap().verdict;
+        assert_eq!(cells[cause], verdict.cause.id(), "{line}");
+        *per_cause.entry(cells[cause].to_string()).or_default() += 1;
     }
+    assert!(per_cause.len() >= 2, "{per_cause:?}");
 
     // Charts: decode, right size, not blank; SVG has one point per build and one cell per step.
     for name in ["hit-ratio", "duration", "heatmap", "scenarios"] {
@@ -419,8 +427,15 @@ fn local_logs_store_charts_and_summary() {
     assert!(cells >= logs.len() * (STEPS - 1) + 3, "{cells} cells");
 
     let md = std::fs::read_to_string(out.path().join("summary.md")).unwrap();
+    for (cause, n) in &per_cause {
+        assert!(
+            md.contains(&format!("| `{cause}` | {n} |")),
+            "{cause} {n}: {md}"
+        );
+    }
     for section in [
         "## Worst builds",
+        "## Builds per cause",
         "## Biggest regressions",
         "## Steps that break the cache most often",
     ] {

@@ -141,15 +141,9 @@ where
         chart.draw_series(std::iter::once(Rectangle::new(bar(), color.filled())))?;
         let is_bust = bust.is_some_and(|b| b.invocation == s.invocation && b.step == s.step);
         let text = match (is_bust, s.duration_s) {
-            (true, Some(d)) => format!(
-                "{:.1}s  ← cache broke here ({})",
-                d,
-                bust.map_or("", |b| b.cause.as_str())
-            ),
-            (true, None) => format!(
-                "← cache broke here ({})",
-                bust.map_or("", |b| b.cause.as_str())
-            ),
+            // Why it broke is the verdict's to say (a cold cache breaks at the first step too).
+            (true, Some(d)) => format!("{d:.1}s  ← cache broke here"),
+            (true, None) => "← cache broke here".to_string(),
             (false, Some(d)) if s.status != StepStatus::Cached => format!("{d:.1}s"),
             (false, _) => s.status.as_str().to_string(),
         };

@@ -155,8 +155,15 @@ pub fn markdown(project: &str, rows: &[TrendRow]) -> Vec<u8> {
             pct(r.hit_ratio),
             secs(r.duration_s),
             md(r.cache_bust_step.as_deref().unwrap_or("")),
-            md(r.cache_bust_cause.as_deref().unwrap_or("")),
+            md(r.cause
+                .as_deref()
+                .or(r.cache_bust_cause.as_deref())
+                .unwrap_or("")),
         ));
+    }
+    out.push_str("\n## Builds per cause\n\n| cause | builds |\n|---|---|\n");
+    for (cause, n) in crate::analyze::trend::causes(rows) {
+        out.push_str(&format!("| `{}` | {n} |\n", md(&cause).replace('`', "'")));
     }
     out.push_str("\n## Biggest regressions\n\n");
     let mut regressions: Vec<&TrendRow> = rows.iter().filter(|r| r.regression).collect();
