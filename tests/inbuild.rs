@@ -406,6 +406,14 @@ fn compare_with_earlier_builds_from_codebuild_then_the_store() {
             "[5/6] COPY src/ ./src/"
         ]
     );
+    // The previous build is the verdict's baseline: the same COPY line, cached there, missed
+    // here — its files changed.
+    assert_eq!(last["baseline"]["now_rebuilt"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        last["diagnosis"]["verdict"]["cause"], "dependency-manifest-changed",
+        "{}",
+        last["diagnosis"]["verdict"]
+    );
     let now = last["summary"]["hit_ratio"].as_f64().unwrap();
     let before = c["earlier"][0]["hit_ratio"].as_f64().unwrap();
     assert!(now < before);

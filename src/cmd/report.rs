@@ -23,7 +23,7 @@ use crate::analyze::trend::TrendBuild;
 use crate::analyze::{summarize, BuildInput, Summary};
 use crate::chart::{waterfall, ImageFormat};
 use crate::cli::ReportArgs;
-use crate::model::{BuildMeta, StepKind};
+use crate::model::{BuildMeta, Step, StepKind};
 use crate::parse::line::completes_phase;
 use crate::report::{brief, build as render, page};
 use crate::source::aws::{self, codebuild, Aws, BuildRef, Fetched, Follow};
@@ -96,10 +96,18 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
     if build.meta.is_none() {
         build.meta = build_ref.as_ref().map(meta_from_env);
     }
-    let summary = summarize(&build, None)?;
+    let mut summary = summarize(&build, None)?;
     // The comparison is extra: when it cannot be made, the report is still written.
     let history = match compare.map(|n| compare_with(args, &opts, &build, &summary, n)) {
-        Some(Ok(h)) => h,
+        Some(Ok(Some((h, previous)))) => {
+            // The previous build is the verdict's baseline: a step unchanged since it and
+            // missed now is a cache problem, not an input change.
+            if !previous.is_empty() {
+                summary = summarize(&build, Some(&previous))?;
+            }
+            Some(h)
+        }
+        Some(Ok(None)) => None,
         Some(Err(e)) => {
             eprintln!("cachescope: warning: no comparison with earlier builds: {e:#}");
             None
@@ -245,7 +253,7 @@ fn compare_with(
     build: &BuildInput,
     summary: &Summary,
     n: usize,
-) -> Result<Option<History>> {
+) -> Result<Option<(History, Vec<Step>)>> {
     let Some(meta) = &build.meta else {
         bail!("--compare needs the build's project: run inside CodeBuild, or give --build ID");
     };
@@ -356,7 +364,8 @@ fn compare_with(
             meta.project
         );
     }
-    Ok(history::history(summary, &build.steps, &earlier))
+    let previous = earlier.first().map(|b| b.steps.clone()).unwrap_or_default();
+    Ok(history::history(summary, &build.steps, &earlier).map(|h| (h, previous)))
 }
 
 /// CodeBuild's record of a build named by `--build`.
