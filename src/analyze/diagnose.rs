@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::verdict::{Cause as Why, Group, ImportOutcome, Verdict};
-use crate::model::{CommandEvent, Step, StepKind, StepStatus};
+use crate::model::{CommandEvent, Evidence, Step, StepKind, StepStatus};
 use crate::parse::line::launches_docker_build;
 
 /// The likely cause of a cache bust, from the bust step's instruction.
@@ -180,7 +180,7 @@ pub fn build_commands(commands: &[CommandEvent]) -> impl Iterator<Item = &Comman
         .filter(|c| launches_docker_build(c.command.as_bytes()))
 }
 
-pub fn health(steps: &[Step], commands: &[CommandEvent]) -> Health {
+pub fn health(steps: &[Step], commands: &[CommandEvent], evidence: &[Evidence]) -> Health {
     let buildkit = steps.iter().any(|s| s.vertex.is_some());
     let legacy = steps.iter().any(|s| s.vertex.is_none());
     let builder = match (buildkit, legacy) {
@@ -200,13 +200,7 @@ pub fn health(steps: &[Step], commands: &[CommandEvent]) -> Health {
         .filter(|s| s.kind == StepKind::CacheImport)
         .collect();
     let failed = imports.iter().find(|s| s.status == StepStatus::Error);
-    let cache_import = if failed.is_some() {
-        ImportOutcome::Failed
-    } else if imports.iter().any(|s| s.status == StepStatus::Rebuilt) {
-        ImportOutcome::Reached
-    } else {
-        ImportOutcome::Absent
-    };
+    let cache_import = super::verdict::import_outcome(steps.iter(), evidence.iter());
     Health {
         builder,
         cache_from: any(&["--cache-from"]),

@@ -285,7 +285,7 @@ pub fn summarize(input: &BuildInput, baseline: Option<&[Step]>) -> PolarsResult<
         .iter()
         .filter_map(|r| r.docker_build_s)
         .reduce(|a, b| a + b);
-    let health = diagnose::health(&input.steps, &input.commands);
+    let health = diagnose::health(&input.steps, &input.commands, &input.evidence);
     let stage_busts = diagnose::stage_busts(&input.steps, &health);
     let cache_bust = stage_busts
         .iter()

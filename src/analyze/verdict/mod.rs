@@ -9,7 +9,10 @@
 //! line to show for it is at most `possible` and names its alternatives; "instruction changed" is
 //! only `certain` when a previous build shows the text was different.
 //!
-//! Pure: steps, commands and the parser's evidence lines in; a verdict out. No I/O.
+//! Pure: steps, commands and the parser's evidence lines in; a verdict out. No I/O. The
+//! taxonomy itself — ids, titles, fixes — is in [`cause`].
+
+mod cause;
 
 use std::collections::HashSet;
 
@@ -19,212 +22,7 @@ use super::baseline;
 use super::diagnose::{self, instruction_text, Bust};
 use crate::model::{CommandEvent, Evidence, EvidenceKind as K, Step, StepKind, StepStatus};
 
-/// The taxonomy. Serialized names are a contract (DESIGN.md): add, never rename.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cause {
-    // Inputs changed: a miss was the right answer.
-    BaseImageChanged,
-    DependencyManifestChanged,
-    SourceChanged,
-    BuildArgChanged,
-    InstructionChanged,
-    UpstreamStageChanged,
-    // The cache was unavailable or useless.
-    NoCacheConfigured,
-    LocalCacheCold,
-    ImportNotFound,
-    ImportUnauthorized,
-    ImportDenied,
-    ImportUnreachable,
-    ImportIneffective,
-    MinModeMultistage,
-    FreshBuilder,
-    NoCacheFlag,
-    // Writing the cache for the next build failed.
-    ExportUnsupportedDriver,
-    EcrManifestRejected,
-    ExportFailedOther,
-    // Neither a miss nor a cache problem.
-    AllCached,
-    BuildFailedNotCache,
-    /// The log holds no docker build to judge.
-    NoDockerBuild,
-}
-
-/// The family a cause belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Group {
-    InputsChanged,
-    CacheUnavailable,
-    ExportFailed,
-    Healthy,
-    BuildFailed,
-    NoBuild,
-}
-
-impl Cause {
-    pub const ALL: [Cause; 22] = [
-        Cause::BaseImageChanged,
-        Cause::DependencyManifestChanged,
-        Cause::SourceChanged,
-        Cause::BuildArgChanged,
-        Cause::InstructionChanged,
-        Cause::UpstreamStageChanged,
-        Cause::NoCacheConfigured,
-        Cause::LocalCacheCold,
-        Cause::ImportNotFound,
-        Cause::ImportUnauthorized,
-        Cause::ImportDenied,
-        Cause::ImportUnreachable,
-        Cause::ImportIneffective,
-        Cause::MinModeMultistage,
-        Cause::FreshBuilder,
-        Cause::NoCacheFlag,
-        Cause::ExportUnsupportedDriver,
-        Cause::EcrManifestRejected,
-        Cause::ExportFailedOther,
-        Cause::AllCached,
-        Cause::BuildFailedNotCache,
-        Cause::NoDockerBuild,
-    ];
-
-    /// The serialized id (`min-mode-multistage`).
-    pub fn id(self) -> &'static str {
-        match self {
-            Cause::BaseImageChanged => "base-image-changed",
-            Cause::DependencyManifestChanged => "dependency-manifest-changed",
-            Cause::SourceChanged => "source-changed",
-            Cause::BuildArgChanged => "build-arg-changed",
-            Cause::InstructionChanged => "instruction-changed",
-            Cause::UpstreamStageChanged => "upstream-stage-changed",
-            Cause::NoCacheConfigured => "no-cache-configured",
-            Cause::LocalCacheCold => "local-cache-cold",
-            Cause::ImportNotFound => "import-not-found",
-            Cause::ImportUnauthorized => "import-unauthorized",
-            Cause::ImportDenied => "import-denied",
-            Cause::ImportUnreachable => "import-unreachable",
-            Cause::ImportIneffective => "import-ineffective",
-            Cause::MinModeMultistage => "min-mode-multistage",
-            Cause::FreshBuilder => "fresh-builder",
-            Cause::NoCacheFlag => "no-cache-flag",
-            Cause::ExportUnsupportedDriver => "export-unsupported-driver",
-            Cause::EcrManifestRejected => "ecr-manifest-rejected",
-            Cause::ExportFailedOther => "export-failed-other",
-            Cause::AllCached => "all-cached",
-            Cause::BuildFailedNotCache => "build-failed-not-cache",
-            Cause::NoDockerBuild => "no-docker-build",
-        }
-    }
-
-    /// The inverse of [`Cause::id`].
-    pub fn parse(id: &str) -> Option<Cause> {
-        Cause::ALL.into_iter().find(|c| c.id() == id)
-    }
-
-    pub fn group(self) -> Group {
-        use Cause::*;
-        match self {
-            BaseImageChanged
-            | DependencyManifestChanged
-            | SourceChanged
-            | BuildArgChanged
-            | InstructionChanged
-            | UpstreamStageChanged => Group::InputsChanged,
-            NoCacheConfigured | LocalCacheCold | ImportNotFound | ImportUnauthorized
-            | ImportDenied | ImportUnreachable | ImportIneffective | MinModeMultistage
-            | FreshBuilder | NoCacheFlag => Group::CacheUnavailable,
-            ExportUnsupportedDriver | EcrManifestRejected | ExportFailedOther => {
-                Group::ExportFailed
-            }
-            AllCached => Group::Healthy,
-            BuildFailedNotCache => Group::BuildFailed,
-            NoDockerBuild => Group::NoBuild,
-        }
-    }
-
-    /// What happened, in a few words.
-    pub fn title(self) -> &'static str {
-        match self {
-            Cause::BaseImageChanged => "the base image changed",
-            Cause::DependencyManifestChanged => "a dependency manifest changed",
-            Cause::SourceChanged => "application source changed",
-            Cause::BuildArgChanged => "a build argument changed",
-            Cause::InstructionChanged => "the instruction changed",
-            Cause::UpstreamStageChanged => "an upstream stage was rebuilt",
-            Cause::NoCacheConfigured => "no cache source configured",
-            Cause::LocalCacheCold => "the host's local cache was cold (new or evicted host)",
-            Cause::ImportNotFound => "the cache image was not found",
-            Cause::ImportUnauthorized => "the cache import was unauthorized (no registry login)",
-            Cause::ImportDenied => "the cache import was denied",
-            Cause::ImportUnreachable => "the cache registry was unreachable",
-            Cause::ImportIneffective => {
-                "the cache image was imported but served nothing (no cache metadata in it)"
-            }
-            Cause::MinModeMultistage => {
-                "earlier stages are not in the registry cache (inline cache is min-mode)"
-            }
-            Cause::FreshBuilder => "a fresh docker-container builder had no cache",
-            Cause::NoCacheFlag => "--no-cache was passed",
-            Cause::ExportUnsupportedDriver => "the docker driver cannot export cache",
-            Cause::EcrManifestRejected => "ECR rejected the cache manifest",
-            Cause::ExportFailedOther => "the cache export failed",
-            Cause::AllCached => "every step came from cache",
-            Cause::BuildFailedNotCache => "a step failed, not the cache",
-            Cause::NoDockerBuild => "no docker build in the log",
-        }
-    }
-
-    /// The change that fixes it, as a buildspec or Dockerfile snippet where there is one.
-    pub fn fix(self) -> &'static str {
-        match self {
-            Cause::BaseImageChanged => "expected when the base tag moves; pin it by digest (FROM image:tag@sha256:…) to change it on your schedule, and keep the host cache warm so the new base is pulled once",
-            Cause::DependencyManifestChanged => "expected when dependencies change; keep the manifest COPY and the install RUN before COPY . . so only such changes pay for the install",
-            Cause::SourceChanged => "expected when the source changes; copy the dependency manifests and install before COPY . ., and keep .git and build outputs out of the context with .dockerignore",
-            Cause::BuildArgChanged => "pass per-build values (dates, commit SHAs, build numbers) as late as possible: declare the ARG just before the step that needs it, or set them as LABELs at the end, so earlier layers stay cached",
-            Cause::InstructionChanged => "expected after editing the Dockerfile; if the line did not change, the cache was unavailable: check the cache import and the alternatives named",
-            Cause::UpstreamStageChanged => "the stage this COPY --from reads was rebuilt: fix that stage's miss first",
-            Cause::NoCacheConfigured => "give the build a cache: in the buildspec, `docker pull $REPO:latest || true` and `docker build --cache-from $REPO:latest --build-arg BUILDKIT_INLINE_CACHE=1 ...` (push the image after), and/or the project's cache `type: LOCAL, modes: [LOCAL_DOCKER_LAYER_CACHE]`",
-            Cause::LocalCacheCold => "CodeBuild's local cache lives on one host, best effort, for a short time: do not rely on it alone; add a registry cache (`--cache-from $REPO:latest --build-arg BUILDKIT_INLINE_CACHE=1`, or a docker-container builder with `--cache-to type=registry,ref=$REPO:buildcache,mode=max,image-manifest=true,oci-mediatypes=true`)",
-            Cause::ImportNotFound => "the --cache-from image does not exist yet (first build, or expired by an ECR lifecycle rule): push it once built with `--build-arg BUILDKIT_INLINE_CACHE=1` (or `--cache-to`), and check that --cache-from and --cache-to name the same ref",
-            Cause::ImportUnauthorized => "log in before the build: `aws ecr get-login-password | docker login --username AWS --password-stdin $REGISTRY` in pre_build (a docker-container builder needs the login before `docker buildx create`)",
-            Cause::ImportDenied => "allow the build's service role ecr:BatchGetImage, ecr:GetDownloadUrlForLayer and ecr:BatchCheckLayerAvailability on the cache repository, and check the repository name",
-            Cause::ImportUnreachable => "check the registry address in --cache-from, the VPC's route to it (NAT or ECR VPC endpoints for api, dkr and s3) and DNS",
-            Cause::ImportIneffective => "the --cache-from image carries no cache metadata, so BuildKit silently ignores it: build and push it with `--build-arg BUILDKIT_INLINE_CACHE=1` (or `--cache-to type=inline`), or export a registry cache with `--cache-to type=registry,ref=$REPO:buildcache,mode=max,image-manifest=true,oci-mediatypes=true` and import it with `--cache-from type=registry,ref=$REPO:buildcache`",
-            Cause::MinModeMultistage => "inline cache (and registry cache by default) exports only the final stage's layers. Export every stage: `docker buildx create --use --driver docker-container` then `docker buildx build --cache-to type=registry,ref=$REPO:buildcache,mode=max,image-manifest=true,oci-mediatypes=true --cache-from type=registry,ref=$REPO:buildcache --push ...` (the default docker driver cannot export this cache); or push the builder stage under its own tag: `docker build --target builder --build-arg BUILDKIT_INLINE_CACHE=1 -t $REPO:builder --cache-from $REPO:builder .` and add `--cache-from $REPO:builder` to the final build",
-            Cause::FreshBuilder => "a builder created in this build starts empty on every CodeBuild host: give it a registry cache (`--cache-to type=registry,ref=$REPO:buildcache,mode=max,image-manifest=true,oci-mediatypes=true --cache-from type=registry,ref=$REPO:buildcache`), or use the default docker driver with LOCAL_DOCKER_LAYER_CACHE and inline cache",
-            Cause::NoCacheFlag => "remove --no-cache from the build command (use --pull to refresh the base image instead)",
-            Cause::ExportUnsupportedDriver => "the default docker driver can only write inline cache: use `--build-arg BUILDKIT_INLINE_CACHE=1` (or `--cache-to type=inline`), or create a builder that can export: `docker buildx create --use --driver docker-container` before `docker buildx build --cache-to type=registry,... --push`",
-            Cause::EcrManifestRejected => "ECR needs an image manifest for cache: add `image-manifest=true,oci-mediatypes=true` to --cache-to (`--cache-to type=registry,ref=$REPO:buildcache,mode=max,image-manifest=true,oci-mediatypes=true`), with BuildKit 0.12 or later",
-            Cause::ExportFailedOther => "read the export error quoted above; the next build will not find this cache until the export succeeds",
-            Cause::AllCached => "nothing to change",
-            Cause::BuildFailedNotCache => "fix the failing step quoted above; the cache is not the problem",
-            Cause::NoDockerBuild => "run the docker build with --progress=plain and keep its output in the log (or tee it to a file)",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Confidence {
-    /// The log states it.
-    Certain,
-    /// The log's lines point to it; another cause could leave the same lines.
-    Likely,
-    /// A guess from the shape of the build; the alternatives are as plausible.
-    Possible,
-}
-
-impl Confidence {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Certain => "certain",
-            Confidence::Likely => "likely",
-            Confidence::Possible => "possible",
-        }
-    }
-}
+pub use cause::{Cause, Confidence, Group};
 
 /// A log line quoted as evidence.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -319,6 +117,27 @@ impl ImportOutcome {
     }
 }
 
+/// How the cache import went: failed (an error line, or the import step's error), reached (a
+/// manifest was read, or the import step finished), or absent. The one place that decides it.
+pub fn import_outcome<'a>(
+    steps: impl Iterator<Item = &'a Step> + Clone,
+    evidence: impl Iterator<Item = &'a Evidence> + Clone,
+) -> ImportOutcome {
+    let import_steps = steps.filter(|s| s.kind == StepKind::CacheImport);
+    let saw = |kind: K| evidence.clone().any(|e| e.kind == kind);
+    if saw(K::ImportFailed) || import_steps.clone().any(|s| s.status == StepStatus::Error) {
+        ImportOutcome::Failed
+    } else if saw(K::CacheManifestType)
+        || import_steps
+            .clone()
+            .any(|s| matches!(s.status, StepStatus::Rebuilt | StepStatus::Cached))
+    {
+        ImportOutcome::Reached
+    } else {
+        ImportOutcome::Absent
+    }
+}
+
 /// Why a cache import (or the legacy builder's `docker pull` of the cache image) failed, from
 /// the error text. Registries word it variously; status codes count only with their words
 /// (bare digits occur in account IDs and digests).
@@ -390,20 +209,7 @@ impl<'a> Run<'a> {
     }
 
     fn import(&self) -> ImportOutcome {
-        let import_steps = || {
-            self.steps
-                .iter()
-                .filter(|s| s.kind == StepKind::CacheImport)
-        };
-        if self.has(K::ImportFailed) || import_steps().any(|s| s.status == StepStatus::Error) {
-            ImportOutcome::Failed
-        } else if self.has(K::CacheManifestType)
-            || import_steps().any(|s| matches!(s.status, StepStatus::Rebuilt | StepStatus::Cached))
-        {
-            ImportOutcome::Reached
-        } else {
-            ImportOutcome::Absent
-        }
+        import_outcome(self.steps.iter().copied(), self.evidence.iter().copied())
     }
 
     /// Inline (min-mode) cache is what this build writes: the arg, `type=inline`, or the export.
@@ -957,11 +763,11 @@ fn cold(
     let downloads: Vec<Quote> = run.ev(K::LayerDownload).take(2).map(quote).collect();
     match import {
         ImportOutcome::Failed => {
-            let e = run
-                .ev(K::ImportFailed)
-                .next()
-                .map(|e| (e.text.clone(), quote(e)));
-            let (text, q) = e.unwrap_or_default_quote(&import_lines);
+            // The error line, else the import's own line (its step failed with no text).
+            let (text, q) = match run.ev(K::ImportFailed).next() {
+                Some(e) => (e.text.clone(), Some(quote(e))),
+                None => (String::new(), import_lines.first().cloned()),
+            };
             let (cause, confidence) = import_failure(&text);
             return Finding::new(
                 cause,
@@ -969,7 +775,8 @@ fn cold(
                 format!("the cache import failed: {text}"),
             )
             .or(&[Cause::ImportUnreachable])
-            .show([q, first_ran]);
+            .show(q)
+            .show([first_ran]);
         }
         ImportOutcome::Reached => {
             let mut f = Finding::new(
@@ -1087,22 +894,6 @@ fn cold(
     .show([first_ran])
 }
 
-trait QuoteOr {
-    fn unwrap_or_default_quote(self, fallback: &[Quote]) -> (String, Quote);
-}
-
-impl QuoteOr for Option<(String, Quote)> {
-    fn unwrap_or_default_quote(self, fallback: &[Quote]) -> (String, Quote) {
-        self.unwrap_or_else(|| {
-            let q = fallback.first().cloned().unwrap_or(Quote {
-                line: 0,
-                text: String::new(),
-            });
-            (String::new(), q)
-        })
-    }
-}
-
 /// What the step's instruction says changed, were it the first miss.
 fn inputs_cause_of(s: &Step) -> Cause {
     match diagnose::cause_of(s) {
@@ -1118,7 +909,7 @@ fn inputs_cause_of(s: &Step) -> Cause {
 /// Some steps hit, then one missed: what its inputs were, checked against the baseline.
 fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -> Finding {
     let steps: Vec<Step> = run.steps.iter().map(|s| (*s).clone()).collect();
-    let health = diagnose::health(&steps, &[]);
+    let health = diagnose::health(&steps, &[], &[]);
     let busts = diagnose::stage_busts(&steps, &health);
     let Some(bust) = busts.iter().min_by_key(|b| b.line) else {
         // Only canceled/unfinished steps after the hits.
