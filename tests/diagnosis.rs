@@ -188,18 +188,37 @@ fn unchanged_but_missed_is_a_cache_problem_not_an_input_change() {
 }
 
 #[test]
-fn a_token_that_differs_from_the_baseline_is_a_build_arg() {
-    let base = buildkit(&[
-        ("WORKDIR /app", "CACHED"),
-        ("RUN echo \"release 1.4.2\" > /version", "DONE 0.2s"),
-    ]);
-    let now = buildkit(&[
-        ("WORKDIR /app", "CACHED"),
-        ("RUN echo \"release 1.4.3\" > /version", "DONE 0.2s"),
-    ]);
-    let v = summary_of(&now, Some(&base)).verdict;
-    assert_eq!(v.cause, Cause::BuildArgChanged, "{v:#?}");
+fn a_token_that_differs_from_the_baseline_is_a_build_arg_when_the_command_passes_it() {
+    let step = |version: &str| {
+        buildkit(&[
+            ("WORKDIR /app", "CACHED"),
+            (
+                &format!("RUN echo \"release {version}\" > /version"),
+                "DONE 0.2s",
+            ),
+        ])
+    };
+    let with_arg = |version: &str| {
+        format!(
+            "$ docker build --build-arg RELEASE={version} -t app .\n{}",
+            step(version)
+        )
+    };
+    let v = summary_of(&with_arg("1.4.3"), Some(&with_arg("1.4.2"))).verdict;
+    assert_eq!(
+        (v.cause, v.confidence),
+        (Cause::BuildArgChanged, Confidence::Likely),
+        "{v:#?}"
+    );
     assert!(v.detail.contains("`1.4.2\"` → `1.4.3\"`"), "{}", v.detail);
+    // No build arg on the command: as likely an edit of the line (a pinned version bumped).
+    let v = summary_of(&step("1.4.3"), Some(&step("1.4.2"))).verdict;
+    assert_eq!(
+        (v.cause, v.confidence),
+        (Cause::InstructionChanged, Confidence::Likely),
+        "{v:#?}"
+    );
+    assert!(v.alternatives.contains(&Cause::BuildArgChanged));
     // A rewritten line is an instruction change, and the baseline makes it certain.
     let edited = buildkit(&[
         ("WORKDIR /app", "CACHED"),
@@ -216,6 +235,44 @@ fn a_token_that_differs_from_the_baseline_is_a_build_arg() {
     assert_eq!(
         (v.cause, v.confidence),
         (Cause::InstructionChanged, Confidence::Certain)
+    );
+}
+
+/// A step that reads a build arg whose value is made per build: build-arg-changed, with or
+/// without a baseline (its text may be the same: `RUN echo $BUILD_DATE`); a constant value that
+/// happens to appear in the text proves nothing.
+#[test]
+fn build_args_read_by_the_step() {
+    let build = |arg: &str, run: &str| {
+        format!(
+            "$ docker build --build-arg {arg} -t app .\n{}",
+            buildkit(&[("WORKDIR /app", "CACHED"), (run, "DONE 3.0s")])
+        )
+    };
+    let dated = build("BUILD_DATE=1764000000", "RUN echo $BUILD_DATE > /built");
+    for base in [None, Some(dated.as_str())] {
+        let v = summary_of(&dated, base).verdict;
+        assert_eq!(v.cause, Cause::BuildArgChanged, "{v:#?}");
+        assert!(v.detail.contains("BUILD_DATE"));
+    }
+    let expanded = build("GIT_SHA=9f3c2b1a7d6e", "RUN echo 9f3c2b1a7d6e > /sha");
+    assert_eq!(
+        summary_of(&expanded, None).verdict.cause,
+        Cause::BuildArgChanged
+    );
+    let constant = build(
+        "APP_ENV=production",
+        "RUN npm run build -- --mode production",
+    );
+    assert_eq!(
+        summary_of(&constant, None).verdict.cause,
+        Cause::InstructionChanged
+    );
+    // `$NODE` is not `$NODE_ENV`.
+    let prefix = build("NODE=20", "RUN echo $NODE_ENV");
+    assert_eq!(
+        summary_of(&prefix, None).verdict.cause,
+        Cause::InstructionChanged
     );
 }
 
@@ -280,4 +337,122 @@ fn every_cause_id_round_trips_and_has_a_fix() {
         assert_eq!(serde_json::to_value(c).unwrap(), c.id());
         assert!(!c.fix().is_empty() && !c.title().is_empty());
     }
+}
+
+/// Log text in the verdict is data in Markdown (report.md is posted into pull requests): no
+/// HTML, image, link or mention renders from it, and in the terminal no control sequence passes.
+#[test]
+fn verdict_text_from_the_log_stays_text() {
+    let evil = "RUN echo \"<img src=x onerror=alert(1)> @octocat [x](http://evil.example/p.png) ![i](http://evil.example/i.png)\"";
+    let now = buildkit(&[("WORKDIR /app", "CACHED"), (evil, "DONE 1.0s")]);
+    let sum = summary_of(&now, None);
+    assert!(
+        sum.verdict.detail.contains("@octocat"),
+        "{}",
+        sum.verdict.detail
+    );
+    let md = String::from_utf8(cachescope::report::build::markdown(&sum, &[])).unwrap();
+    let why = &md[md.find("### Why").unwrap()..];
+    let why = &why[..why.find("### Steps").unwrap_or(why.len())];
+    // Outside code spans, and with backslash-escaped characters taken out, nothing of the
+    // log's markup is left to render.
+    let outside: String = why
+        .split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, s)| s)
+        .collect();
+    let mut live_text = String::new();
+    let mut chars = outside.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            chars.next();
+        } else {
+            live_text.push(c);
+        }
+    }
+    let outside = live_text;
+    for live in ["<img", "](http", "@octocat", "![i]"] {
+        assert!(!outside.contains(live), "{live} is live in:\n{why}");
+    }
+    let terminal = cachescope::report::build::verdict_text(
+        &summary_of(
+            &buildkit(&[
+                ("WORKDIR /app", "CACHED"),
+                ("RUN echo \u{1b}]0;pwned\u{7} \u{1b}[2J", "DONE 1.0s"),
+            ]),
+            None,
+        )
+        .verdict,
+    );
+    assert!(
+        !terminal.contains('\u{1b}') && !terminal.contains('\u{7}'),
+        "{terminal:?}"
+    );
+}
+
+/// Two builds in one CodeBuild log: each judged with its own command, the second's `docker
+/// pull` output not blamed on the first.
+#[test]
+fn each_run_is_judged_with_its_own_command() {
+    let body = buildkit(&[("WORKDIR /app", "CACHED"), ("RUN make", "DONE 30.5s")]);
+    let fresh = buildkit(&[("WORKDIR /app", "DONE 0.1s"), ("RUN make", "DONE 1.0s")]);
+    let log = format!(
+        "[Container] 2026/11/24 02:00:00.000000 Running command docker build -t a .\n{body}\
+         [Container] 2026/11/24 02:01:00.000000 Running command docker pull b:latest\n\
+         Error response from daemon: manifest for b:latest not found: manifest unknown\n\
+         [Container] 2026/11/24 02:01:05.000000 Running command docker build --no-cache -t b .\n{fresh}"
+    );
+    let sum = summary_of(&log, None);
+    // The first run lost the most time; it did not pass --no-cache.
+    assert_ne!(sum.verdict.cause, Cause::NoCacheFlag, "{:#?}", sum.verdict);
+    assert!(!sum
+        .verdict
+        .evidence
+        .iter()
+        .any(|q| q.text.contains("--no-cache")));
+    assert!(
+        sum.verdict.secondary.contains(&Cause::NoCacheFlag),
+        "{:#?}",
+        sum.verdict
+    );
+}
+
+/// A log cut off while FROM was still pulling is not "every step came from cache".
+#[test]
+fn a_log_cut_during_from_is_not_all_cached() {
+    let log = "#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\n\
+               #2 [1/3] FROM docker.io/library/node:20@sha256:abc\n\
+               #2 sha256:1234 10.5MB / 49.8MB 2.1s\n";
+    let v = summary_of(log, None).verdict;
+    assert_ne!(v.cause, Cause::AllCached, "{v:#?}");
+    assert_eq!(v.confidence, Confidence::Possible);
+}
+
+/// doctor does not pass a build whose cache did not serve it: nothing after a CACHED FROM hit
+/// (a guess at changed inputs is a WARN), or the import served nothing behind a failing step.
+#[test]
+fn doctor_does_not_pass_a_cache_that_served_nothing() {
+    use cachescope::analyze::doctor::{log_checks, Status};
+    let status = |text: &str, check: &str| {
+        let sum = summary_of(text, None);
+        let steps = parse_bytes(text.as_bytes()).steps;
+        (log_checks(&sum, &steps).into_iter())
+            .find(|c| c.check == check)
+            .map(|c| c.status)
+            .unwrap()
+    };
+    let cold = buildkit(&[
+        ("RUN apt-get update", "DONE 40.0s"),
+        ("COPY . .", "DONE 0.2s"),
+    ]);
+    assert_ne!(status(&cold, "cache verdict"), Status::Ok);
+    let imported = format!(
+        "$ docker build --cache-from repo/a:latest -t a .\n\
+         #9 importing cache manifest from repo/a:latest\n\
+         #9 inferred cache manifest type: application/vnd.docker.distribution.manifest.v2+json done\n\
+         #9 DONE 0.4s\n\n{}",
+        buildkit(&[("RUN npm ci", "DONE 50.0s"), ("RUN npm test", "ERROR: process \"/bin/sh -c npm test\" did not complete successfully: exit code: 1")])
+    );
+    assert_eq!(status(&imported, "cache import"), Status::Fail);
 }

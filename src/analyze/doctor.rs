@@ -247,12 +247,14 @@ pub fn log_checks(sum: &Summary, steps: &[Step]) -> Vec<Check> {
         .unwrap_or("the --cache-from image");
     out.push(match h.cache_import {
         ImportOutcome::Reached => match sum.verdict.cause {
-            Cause::ImportIneffective => check(
-                "cache import",
-                Status::Fail,
-                format!("reached {image}, but no step after FROM came from it"),
-                Some(Cause::ImportIneffective.fix()),
-            ),
+            _ if sum.verdict.names(Cause::ImportIneffective) || sum.dockerfile_cached == 0 => {
+                check(
+                    "cache import",
+                    Status::Fail,
+                    format!("reached {image}, but no step after FROM came from it"),
+                    Some(Cause::ImportIneffective.fix()),
+                )
+            }
             Cause::MinModeMultistage => check(
                 "cache import",
                 Status::Warn,
@@ -323,8 +325,15 @@ fn cache_verdict(sum: &Summary) -> Check {
         .collect();
     let detail = format!("{} — {} ({})", v.headline(), v.detail, lines.join(", "));
     let status = match v.cause.group() {
-        // Changed inputs are the cache working as meant (the detail says how sure that is).
-        Group::Healthy | Group::InputsChanged => Status::Ok,
+        Group::Healthy => Status::Ok,
+        // Changed inputs are the cache working as meant — when it served the steps before them
+        // and the verdict is more than a guess.
+        Group::InputsChanged
+            if sum.dockerfile_cached > 0 && v.confidence != verdict::Confidence::Possible =>
+        {
+            Status::Ok
+        }
+        Group::InputsChanged => Status::Warn,
         Group::ExportFailed => Status::Fail,
         Group::BuildFailed | Group::NoBuild => Status::Skip,
         Group::CacheUnavailable => {

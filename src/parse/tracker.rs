@@ -668,7 +668,9 @@ impl Tracker {
                 }))
             }
             Container::RunningCommand(c) => {
-                if line::launches_docker_build(c) {
+                // CodeBuild runs one command at a time: a new one ends a docker build that has
+                // steps (and its output, such as a `docker pull`, belongs to what comes next).
+                if line::launches_docker_build(c) || !self.steps.is_empty() {
                     self.close_invocation();
                 }
                 self.events.push(Event::Command(CommandEvent {

@@ -82,8 +82,9 @@ fn import_text(sum: &Summary) -> String {
             let effect = match sum.verdict.cause {
                 Cause::ImportIneffective => "but served nothing",
                 Cause::MinModeMultistage => "but served the final stage only",
-                Cause::AllCached => "and served every step",
-                _ if sum.dockerfile_cached > 0 => "and served some steps",
+                // Hits may come from the host's own cache too: say what hit, not who served it.
+                Cause::AllCached => "and every step hit",
+                _ if sum.dockerfile_cached > 0 => "and some steps hit",
                 _ => "but served nothing",
             };
             format!("reached{from}, {effect}")
@@ -397,14 +398,44 @@ pub fn md_headline(sum: &Summary) -> String {
     format!("{}\n\n", md_table(&["", "value"], &rows))
 }
 
-/// Log text as an inline code span that no backtick in it can close.
+/// Log text as an inline code span that no backtick in it can close (outside tables: a pipe
+/// needs no escape there). Inside a code span nothing renders: no link, image, HTML or mention.
 pub fn md_code(text: &str) -> String {
-    format!("`{}`", md(text).replace('`', "'"))
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("`{}`", collapsed.replace('`', "'"))
+}
+
+/// Text that mixes our words with the log's, as Markdown prose that renders as the same text:
+/// punctuation that could start a link, image, HTML, emphasis, heading or autolink is
+/// backslash-escaped, and `@` is followed by a word joiner so it mentions nobody.
+pub fn md_prose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars() {
+            match c {
+                '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '!' | '#' | '|' | '~' | '&'
+                | ':' | '(' | ')' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                '@' => out.push_str("@\u{2060}"),
+                c => out.push(c),
+            }
+        }
+    }
+    out
 }
 
 /// The verdict section: why, the evidence lines, the fix.
 pub fn md_verdict(v: &Verdict) -> String {
-    let mut out = format!("### Why: {}\n\n{}\n\n", md(&v.headline()), md(&v.detail));
+    let mut out = format!(
+        "### Why: {}\n\n{}\n\n",
+        md_prose(&v.headline()),
+        md_prose(&v.detail)
+    );
     if !v.alternatives.is_empty() {
         let alt: Vec<String> = v.alternatives.iter().map(|c| md_code(c.id())).collect();
         out.push_str(&format!(

@@ -52,6 +52,11 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// Whether the verdict names `cause`, first or beside.
+    pub fn names(&self, cause: Cause) -> bool {
+        self.cause == cause || self.secondary.contains(&cause)
+    }
+
     /// `Cache missed: the base image changed (likely) — 2m 3s rebuilt`.
     pub fn headline(&self) -> String {
         let lead = match self.cause.group() {
@@ -219,6 +224,11 @@ impl<'a> Run<'a> {
             || self.has(K::InlineCacheExport)
     }
 
+    /// A legacy-builder run: its `--cache-from` can only be a pulled image (min-mode).
+    fn vertex_free_legacy(&self) -> bool {
+        !self.body.is_empty() && self.body.iter().all(|s| s.vertex.is_none())
+    }
+
     fn quote_step(s: &Step) -> Quote {
         Quote {
             line: s.line,
@@ -325,29 +335,32 @@ fn runs<'a>(
         .iter()
         .filter(|c| crate::parse::line::launches_docker_build(c.command.as_bytes()))
         .collect();
+    let mut previous_end = 0u64;
     invocations
         .into_iter()
         .map(|inv| {
             let steps: Vec<&Step> = steps.iter().filter(|s| s.invocation == inv).collect();
             let evidence: Vec<&Evidence> =
                 evidence.iter().filter(|e| e.invocation == inv).collect();
-            let first = steps
-                .iter()
-                .map(|s| s.line)
-                .chain(
-                    evidence
-                        .iter()
-                        .filter(|e| e.kind != K::PullFailed)
-                        .map(|e| e.line),
-                )
-                .min()
-                .unwrap_or(u64::MAX);
-            let command = launches
-                .iter()
-                .rev()
-                .find(|c| c.line < first)
-                .or(launches.last())
+            // Where the run starts: its first step or `#0 building with` line; a run with no
+            // step (it failed first) starts at its first evidence line. Lines printed before a
+            // build starts (a `docker pull` of its cache image) do not move it.
+            let start_lines = steps.iter().map(|s| s.line).chain(
+                (evidence.iter())
+                    .filter(|e| e.kind == K::BuilderDriver || steps.is_empty())
+                    .filter(|e| e.kind != K::PullFailed)
+                    .map(|e| e.line),
+            );
+            let first = start_lines.min().unwrap_or(u64::MAX);
+            // The command that launched it: the last one before it and after the run before.
+            let command = (launches.iter().rev())
+                .find(|c| c.line < first && c.line > previous_end)
                 .copied();
+            previous_end = (steps.iter().map(|s| s.line))
+                .chain(evidence.iter().map(|e| e.line))
+                .max()
+                .unwrap_or(previous_end)
+                .max(previous_end);
             let body = steps
                 .iter()
                 .copied()
@@ -386,8 +399,11 @@ impl Finding {
     }
 
     fn or(mut self, alternatives: &[Cause]) -> Self {
-        self.alternatives
-            .extend(alternatives.iter().filter(|&&c| c != self.cause));
+        for &c in alternatives {
+            if c != self.cause && !self.alternatives.contains(&c) {
+                self.alternatives.push(c);
+            }
+        }
         self
     }
 
@@ -579,12 +595,16 @@ fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
     };
     match failure {
         Some(f) => {
-            secondary.extend(miss.map(|m| m.cause));
+            // The miss behind a failure, when it is the cache's (a failing step is a miss too,
+            // and says nothing new).
+            secondary.extend(miss.map(|m| m.cause).filter(|c| {
+                c.group() == Group::CacheUnavailable || f.cause.group() != Group::BuildFailed
+            }));
             (f, secondary)
         }
         None => match miss {
             Some(m) => (m, secondary),
-            None if run.steps.iter().any(|s| s.kind == StepKind::Dockerfile) => (
+            None if only_froms_done(run) => (
                 Finding::new(
                     Cause::AllCached,
                     Confidence::Likely,
@@ -599,6 +619,15 @@ fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
                 ),
                 secondary,
             ),
+            None if run.steps.iter().any(|s| s.kind == StepKind::Dockerfile) => {
+                let mut f = Finding::new(
+                    Cause::NoDockerBuild,
+                    Confidence::Possible,
+                    "the log ends (or the build stopped) before any step after FROM",
+                );
+                f.title = Some("the log ends before the build's steps".into());
+                (f.or(&[Cause::BuildFailedNotCache]), secondary)
+            }
             None => (
                 Finding::new(
                     Cause::NoDockerBuild,
@@ -610,6 +639,21 @@ fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
             ),
         },
     }
+}
+
+/// A run of FROM steps only (an ONBUILD image did the work) that all finished, with none of
+/// their stages' other steps missing from the log.
+fn only_froms_done(run: &Run) -> bool {
+    let df: Vec<&Step> = (run.steps.iter().copied())
+        .filter(|s| s.kind == StepKind::Dockerfile)
+        .collect();
+    let done = |s: &&Step| matches!(s.status, StepStatus::Cached | StepStatus::Rebuilt);
+    let seen = |stage: &Option<String>| df.iter().filter(|s| &s.stage == stage).count() as u32;
+    !df.is_empty()
+        && df.iter().all(done)
+        && df
+            .iter()
+            .all(|s| s.total.is_none_or(|t| seen(&s.stage) >= t))
 }
 
 /// Why steps missed (or that none did); `None` without Dockerfile steps to judge.
@@ -670,7 +714,7 @@ fn miss(run: &Run, baseline: Option<&[Step]>) -> Option<Finding> {
     let registry = import == ImportOutcome::Reached
         || (legacy && run.command_has("--cache-from") == Some(true) && !run.has(K::PullFailed));
     if registry && stages.len() >= 2 {
-        if let Some(f) = min_mode(run, &stages, baseline) {
+        if let Some(f) = min_mode(run, &stages) {
             return Some(
                 f.show(import_lines.clone())
                     .show(command_quote.clone().filter(|_| run.writes_inline_cache())),
@@ -686,7 +730,7 @@ fn miss(run: &Run, baseline: Option<&[Step]>) -> Option<Finding> {
 
 /// Multi-stage with a registry cache: a stage other than the final one got nothing from it
 /// while the final stage hit — the signature of a min-mode export.
-fn min_mode(run: &Run, stages: &[Stage], baseline: Option<&[Step]>) -> Option<Finding> {
+fn min_mode(run: &Run, stages: &[Stage]) -> Option<Finding> {
     let last = final_stage(stages)?;
     if !last.body.iter().any(|s| hit(s)) {
         return None;
@@ -699,20 +743,18 @@ fn min_mode(run: &Run, stages: &[Stage], baseline: Option<&[Step]>) -> Option<Fi
         return None;
     }
     let names: Vec<&str> = cold.iter().map(|st| st.name.as_str()).collect();
-    // Certain when the build says it writes inline cache (always min-mode) or the baseline
-    // shows the same stage text rebuilt, not changed.
-    let unchanged_before = baseline.is_some_and(|b| {
-        let keys: HashSet<_> = b.iter().map(baseline::key).collect();
-        cold.iter().all(|st| {
-            st.body
-                .iter()
-                .take(1)
-                .all(|s| keys.contains(&baseline::key(s)))
-        })
+    // Certain when what was imported is an image (inline cache: always min-mode, BuildKit's
+    // docs) and the cold stage opens with a step that does not read the context; a stage that
+    // opens with COPY may simply have new files.
+    let image_manifest = run.ev(K::CacheManifestType).any(|e| {
+        e.text
+            .contains("application/vnd.docker.distribution.manifest.v2+json")
+    }) || run.vertex_free_legacy();
+    let opens_with_copy = cold.iter().any(|st| {
+        matches!(st.body[0].instruction.as_deref(), Some("COPY" | "ADD"))
+            && !instruction_text(st.body[0]).contains("--from=")
     });
-    let min_mode_export = run.writes_inline_cache()
-        || (run.command_contains("--cache-to") && !run.command_contains("mode=max"));
-    let confidence = if min_mode_export || unchanged_before {
+    let confidence = if image_manifest && !opens_with_copy {
         Confidence::Certain
     } else {
         Confidence::Likely
@@ -911,11 +953,15 @@ fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -
     let steps: Vec<Step> = run.steps.iter().map(|s| (*s).clone()).collect();
     let health = diagnose::health(&steps, &[], &[]);
     let busts = diagnose::stage_busts(&steps, &health);
-    let Some(bust) = busts.iter().min_by_key(|b| b.line) else {
+    // The stage whose cache broke after a hit tells what changed; a stage cold from its start
+    // (a fresh base, a stage the cache never held) only if no stage broke after a hit.
+    let hit_before =
+        |b: &&Bust| (run.body.iter()).any(|s| hit(s) && s.stage == b.stage && s.line < b.line);
+    let Some(bust) = (busts.iter().filter(hit_before).min_by_key(|b| b.line))
+        .or_else(|| busts.iter().min_by_key(|b| b.line))
+    else {
         // Only canceled/unfinished steps after the hits.
-        let s = run
-            .body
-            .iter()
+        let s = (run.body.iter())
             .find(|s| !hit(s))
             .copied()
             .unwrap_or(run.body[0]);
@@ -941,26 +987,34 @@ fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -
         .or_else(|| run.body.iter().rev().find(|s| hit(s)))
         .map(|s| Run::quote_step(s));
     let shown = |f: Finding| f.show(before.clone()).show([Run::quote_step(step)]);
-    let cause = inputs_cause_of(step);
     let unavailable = cache_unavailable_guess(run, import);
-    if let Some(base) = baseline {
-        if let Some(f) = against_baseline(step, bust, base, unavailable) {
-            return shown(f);
-        }
-    }
+    // A stage cold from its start: what its bust rule says (a pulled base), not its first step.
+    let cause = match bust.cause {
+        _ if hit_before(&bust) => inputs_cause_of(step),
+        diagnose::Cause::BaseImage => Cause::BaseImageChanged,
+        diagnose::Cause::NoCache => unavailable,
+        _ => inputs_cause_of(step),
+    };
+    // A build arg the step reads decides before the baseline: its text can stay the same
+    // (`RUN echo $BUILD_DATE`) while the value changes.
     if let Some((name, value)) = build_arg_in(run, step) {
         return shown(
             Finding::new(
                 Cause::BuildArgChanged,
                 Confidence::Likely,
-                format!("{} reads the build argument {name} (this build: {value}): a value that changes busts the cache from here", step.name),
+                format!("{} reads the build argument {name} (this build: {value}), whose value changes from build to build", step.name),
             )
-            .or(&[Cause::InstructionChanged])
+            .or(&[Cause::InstructionChanged, unavailable])
             .show(run.command.map(|c| Quote {
                 line: c.line,
                 text: c.command.clone(),
             })),
         );
+    }
+    if let Some(base) = baseline {
+        if let Some(f) = against_baseline(run, step, base, unavailable) {
+            return shown(f);
+        }
     }
     let detail = format!(
         "{} is the first step that missed after a cache hit",
@@ -977,11 +1031,13 @@ fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -
         }
         // A RUN's text can be the same and still miss: with no earlier build to compare, the
         // cache may simply not have had it.
-        _ => Finding::new(Cause::InstructionChanged, Confidence::Possible, detail).or(&[
+        Cause::InstructionChanged => Finding::new(cause, Confidence::Possible, detail).or(&[
             Cause::BuildArgChanged,
             unavailable,
             Cause::LocalCacheCold,
         ]),
+        // A stage that was cold from its start: the cache did not hold it.
+        _ => Finding::new(cause, Confidence::Likely, detail).or(&[Cause::InstructionChanged]),
     };
     shown(f)
 }
@@ -990,21 +1046,45 @@ fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -
 /// `${NAME}`) or by its value expanded into the step's text (BuildKit prints RUN with build args
 /// substituted). Trivial values (`true`, short numbers) are not evidence.
 fn build_arg_in(run: &Run, step: &Step) -> Option<(String, String)> {
-    let command = run.command?;
     let text = instruction_text(step);
-    let words: Vec<&str> = command.command.split_whitespace().collect();
-    words.iter().enumerate().find_map(|(i, w)| {
-        let arg = match w.strip_prefix("--build-arg=") {
-            Some(a) => a,
-            None if *w == "--build-arg" => words.get(i + 1)?,
-            None => return None,
-        };
-        let arg = arg.trim_matches(['"', '\'']);
-        let (name, value) = arg.split_once('=')?;
-        let by_name = text.contains(&format!("${name}")) || text.contains(&format!("${{{name}}}"));
-        let by_value = value.len() >= 6 && !value.starts_with('$') && text.contains(value);
-        (by_name || by_value).then(|| (name.to_string(), value.to_string()))
+    build_args(run).into_iter().find(|(name, value)| {
+        let by_name = [format!("${{{name}}}"), format!("${name}")]
+            .iter()
+            .any(|r| {
+                text.match_indices(r.as_str()).any(|(at, m)| {
+                    let next = text[at + m.len()..].chars().next();
+                    m.ends_with('}') || !next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+            });
+        by_name || (volatile_value(value) && text.contains(value.as_str()))
     })
+}
+
+/// The build command's `--build-arg NAME=VALUE` pairs.
+fn build_args(run: &Run) -> Vec<(String, String)> {
+    let Some(command) = run.command else {
+        return Vec::new();
+    };
+    let words: Vec<&str> = command.command.split_whitespace().collect();
+    (words.iter().enumerate())
+        .filter_map(|(i, w)| {
+            let arg = match w.strip_prefix("--build-arg=") {
+                Some(a) => a,
+                None if *w == "--build-arg" => words.get(i + 1)?,
+                None => return None,
+            };
+            let (name, value) = arg.trim_matches(['"', '\'']).split_once('=')?;
+            Some((name.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// A value that looks made per build: a long number (a build number, a timestamp, a run id) or
+/// a commit SHA. `production` or `3.12` in a step's text proves nothing.
+fn volatile_value(v: &str) -> bool {
+    let digits = v.bytes().filter(u8::is_ascii_digit).count();
+    (v.len() >= 6 && digits == v.len())
+        || (v.len() >= 7 && v.bytes().all(|b| b.is_ascii_hexdigit()) && digits > 0)
 }
 
 /// The cache-unavailable cause that fits this run best, for a step that missed unchanged.
@@ -1024,12 +1104,7 @@ fn cache_unavailable_guess(run: &Run, import: ImportOutcome) -> Cause {
 
 /// The bust step against the previous build: same text and cached then → unchanged but missed;
 /// same place, text differing in a few tokens → a build arg's value.
-fn against_baseline(
-    step: &Step,
-    bust: &Bust,
-    base: &[Step],
-    unavailable: Cause,
-) -> Option<Finding> {
+fn against_baseline(run: &Run, step: &Step, base: &[Step], unavailable: Cause) -> Option<Finding> {
     let is_copy = matches!(step.instruction.as_deref(), Some("COPY" | "ADD"));
     let key = baseline::key(step);
     if let Some(b) = base.iter().find(|b| baseline::key(b) == key) {
@@ -1046,48 +1121,72 @@ fn against_baseline(
             .or(&[Cause::BuildArgChanged]),
         );
     }
+    // The same place in the same Dockerfile: same stage, index, count and instruction.
     let same_place = base.iter().find(|b| {
         b.kind == StepKind::Dockerfile
             && b.stage == step.stage
             && b.index == step.index
+            && b.total == step.total
             && b.instruction == step.instruction
     })?;
     let now: Vec<&str> = instruction_text(step).split_whitespace().collect();
     let then: Vec<&str> = instruction_text(same_place).split_whitespace().collect();
-    let changed: Vec<(&str, &str)> = now
-        .iter()
-        .zip(&then)
+    let changed: Vec<(&str, &str)> = (now.iter().zip(&then))
         .filter(|(a, b)| a != b)
         .map(|(a, b)| (*b, *a))
         .collect();
-    let _ = bust;
-    if now.len() == then.len() && !changed.is_empty() && changed.len() <= 3 && !is_copy {
-        let tokens: Vec<String> = changed
-            .iter()
-            .map(|(a, b)| format!("`{a}` → `{b}`"))
-            .collect();
-        return Some(
-            Finding::new(
-                Cause::BuildArgChanged,
-                Confidence::Likely,
-                format!(
-                    "{} differs from the baseline only in {}: a build argument's value",
-                    step.name,
-                    tokens.join(", ")
-                ),
-            )
-            .or(&[Cause::InstructionChanged]),
-        );
+    let tokens: Vec<String> = (changed.iter())
+        .map(|(a, b)| format!("`{a}` → `{b}`"))
+        .collect();
+    if now.len() != then.len() || changed.is_empty() || changed.len() > 3 || is_copy {
+        return Some(Finding::new(
+            Cause::InstructionChanged,
+            Confidence::Certain,
+            format!(
+                "{} reads `{}` in the baseline",
+                step.name,
+                instruction_text(same_place)
+            ),
+        ));
     }
-    Some(Finding::new(
-        Cause::InstructionChanged,
-        Confidence::Certain,
-        format!(
-            "{} reads `{}` in the baseline",
-            step.name,
-            instruction_text(same_place)
-        ),
-    ))
+    // A few tokens differ: a build arg's expanded value when the command passes that value,
+    // else as likely an edit of the line.
+    let args = build_args(run);
+    let passed = (changed.iter()).any(|(_, new)| {
+        args.iter()
+            .any(|(_, v)| !v.is_empty() && new.contains(v.as_str()))
+    });
+    let (cause, confidence, alternative) = if passed {
+        (
+            Cause::BuildArgChanged,
+            Confidence::Likely,
+            Cause::InstructionChanged,
+        )
+    } else if !args.is_empty() {
+        (
+            Cause::BuildArgChanged,
+            Confidence::Possible,
+            Cause::InstructionChanged,
+        )
+    } else {
+        (
+            Cause::InstructionChanged,
+            Confidence::Likely,
+            Cause::BuildArgChanged,
+        )
+    };
+    Some(
+        Finding::new(
+            cause,
+            confidence,
+            format!(
+                "{} differs from the baseline only in {}",
+                step.name,
+                tokens.join(", ")
+            ),
+        )
+        .or(&[alternative]),
+    )
 }
 
 /// Cost of the cache machinery itself, from steps and the evidence's stated times.
