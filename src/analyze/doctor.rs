@@ -327,12 +327,8 @@ fn cache_verdict(sum: &Summary) -> Check {
     let status = match v.cause.group() {
         Group::Healthy => Status::Ok,
         // Changed inputs are the cache working as meant — when it served the steps before them
-        // and the verdict is more than a guess.
-        Group::InputsChanged
-            if sum.dockerfile_cached > 0 && v.confidence != verdict::Confidence::Possible =>
-        {
-            Status::Ok
-        }
+        // (whatever changed after them is the build's business, not the set-up's).
+        Group::InputsChanged if sum.dockerfile_cached > 0 => Status::Ok,
         Group::InputsChanged => Status::Warn,
         Group::ExportFailed => Status::Fail,
         Group::BuildFailed | Group::NoBuild => Status::Skip,
