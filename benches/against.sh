@@ -13,16 +13,18 @@ work="$(mktemp -d)"
 tree="$work/old"
 trap 'git worktree remove --force "$tree" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
-# One target dir for both: the dependencies are built once.
+# One target dir for both binaries, each built alone (an example would add the dev-dependencies'
+# features and rebuild the dependencies): the dependencies are built once for both.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-cargo build --release --quiet --bin cachescope --example genlog
-cp "$CARGO_TARGET_DIR/release/cachescope" "$work/new"
+cargo build --release --quiet --example genlog
+cp "$CARGO_TARGET_DIR/release/examples/genlog" "$work/genlog"
 git worktree add --quiet --detach "$tree" "$rev"
 (cd "$tree" && cargo build --release --quiet --bin cachescope)
 cp "$CARGO_TARGET_DIR/release/cachescope" "$work/old"
-cargo build --release --quiet --bin cachescope # leave this checkout's binary in place
+cargo build --release --quiet --bin cachescope
+cp "$CARGO_TARGET_DIR/release/cachescope" "$work/new"
 
-"$CARGO_TARGET_DIR/release/examples/genlog" "$size" > "$work/buildkit.log"
+"$work/genlog" "$size" > "$work/buildkit.log"
 : > "$work/legacy.log"
 while [ "$(stat -c %s "$work/legacy.log")" -lt $((size / 4 * 1024 * 1024)) ]; do
     cat testdata/corpus/logs/02[27]-*.log testdata/corpus/logs/031-*.log >> "$work/legacy.log"

@@ -25,9 +25,15 @@ pub enum Place {
 
 /// Phrases, in priority order: when a line holds several, the earlier row names it
 /// (`error writing manifest blob: … 400 Bad Request` is the ECR rejection, not a generic error).
-/// Matched ASCII-case-insensitively. `text_only`: legacy builder output, which inside a `#N`
-/// vertex would be some command's output.
+/// Matched as written (a case-sensitive search keeps the fast prefilter: this runs on every plain
+/// text line of a legacy log), so a phrase printed in two casings has two rows. `text_only`:
+/// legacy builder output, which inside a `#N` vertex would be some command's output.
 const PHRASES: &[(&str, K, bool)] = &[
+    (
+        "Cache export is not supported for the docker driver",
+        K::ExportUnsupported,
+        false,
+    ),
     (
         "cache export is not supported for the docker driver",
         K::ExportUnsupported,
@@ -43,14 +49,14 @@ const PHRASES: &[(&str, K, bool)] = &[
         K::ImportFailed,
         false,
     ),
-    ("400 bad request", K::BadRequest, false),
+    ("400 Bad Request", K::BadRequest, false),
     ("toomanyrequests", K::RateLimited, false),
     ("error writing layer blob", K::ExportFailed, false),
     ("error writing manifest blob", K::ExportFailed, false),
     ("failed to export cache", K::ExportFailed, false),
     ("unknown flag: --cache", K::UnknownFlag, false),
     (
-        "no output specified with docker-container driver",
+        "No output specified with docker-container driver",
         K::NoOutput,
         false,
     ),
@@ -70,14 +76,19 @@ const PHRASES: &[(&str, K, bool)] = &[
     ("failed to solve", K::BuildFailed, false),
     // CodeBuild's own line when a buildspec command fails.
     (
-        "command did not exit successfully docker build",
+        "Command did not exit successfully docker build",
         K::BuildFailed,
         false,
     ),
     (
-        "command did not exit successfully docker buildx build",
+        "Command did not exit successfully docker buildx build",
         K::BuildFailed,
         false,
+    ),
+    (
+        "Error response from daemon: manifest for",
+        K::PullFailed,
+        true,
     ),
     (
         "error response from daemon: manifest for",
@@ -85,17 +96,16 @@ const PHRASES: &[(&str, K, bool)] = &[
         true,
     ),
     ("pull access denied", K::PullFailed, true),
-    ("status: downloaded newer image for", K::LayerDownload, true),
-    ("status: image is up to date for", K::ImageUpToDate, true),
-    (": pulling from ", K::LayerDownload, true),
-    (": pull complete", K::LayerDownload, true),
+    ("Status: Downloaded newer image for", K::LayerDownload, true),
+    ("Status: Image is up to date for", K::ImageUpToDate, true),
+    (": Pulling from ", K::LayerDownload, true),
+    (": Pull complete", K::LayerDownload, true),
 ];
 
 fn automaton() -> &'static AhoCorasick {
     static AC: OnceLock<AhoCorasick> = OnceLock::new();
     AC.get_or_init(|| {
         AhoCorasick::builder()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(PHRASES.iter().map(|p| p.0))
             .expect("the phrase table builds")
@@ -112,7 +122,12 @@ pub fn classify(text: &[u8], place: Place) -> Option<K> {
             return Some(K::LayerDownload);
         }
     }
-    let best = automaton()
+    let ac = automaton();
+    // Most lines hold no phrase: one prefiltered search rules them out.
+    if !ac.is_match(text) {
+        return (place == Place::VertexError).then_some(K::StepError);
+    }
+    let best = ac
         .find_overlapping_iter(text)
         .map(|m| m.pattern().as_usize())
         .filter(|&i| !(PHRASES[i].2 && place != Place::Text))

@@ -14,7 +14,7 @@
 
 mod cause;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -324,24 +324,23 @@ fn runs<'a>(
     commands: &'a [CommandEvent],
     evidence: &'a [Evidence],
 ) -> Vec<Run<'a>> {
-    let mut invocations: Vec<u32> = steps
-        .iter()
-        .map(|s| s.invocation)
-        .chain(evidence.iter().map(|e| e.invocation))
-        .collect();
-    invocations.sort_unstable();
-    invocations.dedup();
-    let launches: Vec<&CommandEvent> = commands
+    // Steps and evidence by invocation, in one pass each.
+    let mut by_run: BTreeMap<u32, (Vec<&Step>, Vec<&Evidence>)> = BTreeMap::new();
+    for s in steps {
+        by_run.entry(s.invocation).or_default().0.push(s);
+    }
+    for e in evidence {
+        by_run.entry(e.invocation).or_default().1.push(e);
+    }
+    let mut launches: Vec<&CommandEvent> = commands
         .iter()
         .filter(|c| crate::parse::line::launches_docker_build(c.command.as_bytes()))
         .collect();
+    launches.sort_by_key(|c| c.line);
     let mut previous_end = 0u64;
-    invocations
-        .into_iter()
-        .map(|inv| {
-            let steps: Vec<&Step> = steps.iter().filter(|s| s.invocation == inv).collect();
-            let evidence: Vec<&Evidence> =
-                evidence.iter().filter(|e| e.invocation == inv).collect();
+    by_run
+        .into_values()
+        .map(|(steps, evidence)| {
             // Where the run starts: its first step or `#0 building with` line; a run with no
             // step (it failed first) starts at its first evidence line. Lines printed before a
             // build starts (a `docker pull` of its cache image) do not move it.
@@ -353,9 +352,11 @@ fn runs<'a>(
             );
             let first = start_lines.min().unwrap_or(u64::MAX);
             // The command that launched it: the last one before it and after the run before.
-            let command = (launches.iter().rev())
-                .find(|c| c.line < first && c.line > previous_end)
-                .copied();
+            let before = launches.partition_point(|c| c.line < first);
+            let command = before
+                .checked_sub(1)
+                .map(|i| launches[i])
+                .filter(|c| c.line > previous_end);
             previous_end = (steps.iter().map(|s| s.line))
                 .chain(evidence.iter().map(|e| e.line))
                 .max()
@@ -1201,25 +1202,29 @@ pub fn cache_cost(steps: &[Step], evidence: &[Evidence], saved_s: Option<f64>) -
     let import_s = sum(&|s| s.kind == StepKind::CacheImport);
     let inline_vertex = |s: &Step| s.name.starts_with("preparing layers for inline cache");
     let mut export_s = sum(&|s| s.kind == StepKind::CacheExport || inline_vertex(s));
-    // Inline cache prepared as a sub-status of `exporting to image`.
-    let vertex_of = |e: &Evidence| {
-        steps
-            .iter()
-            .find(|s| s.invocation == e.invocation && s.vertex.is_some() && s.vertex == e.vertex)
+    // The same work printed as a sub-status of another vertex (`exporting to image`): its
+    // stated time, the latest line of each vertex (`sending tarball 28.6s done`).
+    let vertices: HashMap<(u32, u32), &Step> = (steps.iter())
+        .filter_map(|s| Some(((s.invocation, s.vertex?), s)))
+        .collect();
+    let stated = |kind: K, own_vertex: &dyn Fn(&Step) -> bool| -> f64 {
+        let mut per_vertex: HashMap<(u32, Option<u32>), f64> = HashMap::new();
+        for e in evidence.iter().filter(|e| e.kind == kind) {
+            let step = e.vertex.and_then(|v| vertices.get(&(e.invocation, v)));
+            if step.is_some_and(|s| own_vertex(s)) {
+                continue; // counted as the step's own duration
+            }
+            if let Some(secs) = e.secs {
+                let slot = per_vertex.entry((e.invocation, e.vertex)).or_default();
+                *slot = slot.max(secs);
+            }
+        }
+        per_vertex.values().sum()
     };
-    export_s += evidence
-        .iter()
-        .filter(|e| e.kind == K::InlineCacheExport && !vertex_of(e).is_some_and(inline_vertex))
-        .filter_map(|e| e.secs)
-        .sum::<f64>();
+    export_s += stated(K::InlineCacheExport, &inline_vertex);
     let builder_boot_s = sum(&|s| s.name.contains("booting buildkit"));
     let tarball_vertex = |s: &Step| s.name.starts_with("sending tarball");
-    let sending_tarball_s = sum(&tarball_vertex)
-        + evidence
-            .iter()
-            .filter(|e| e.kind == K::SendingTarball && !vertex_of(e).is_some_and(tarball_vertex))
-            .filter_map(|e| e.secs)
-            .fold(0.0, f64::max);
+    let sending_tarball_s = sum(&tarball_vertex) + stated(K::SendingTarball, &tarball_vertex);
     let r = |x: f64| (x * 1000.0).round() / 1000.0 + 0.0;
     CacheCost {
         import_s: r(import_s),
