@@ -414,14 +414,18 @@ pub fn md_prose(text: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        for c in word.chars() {
+        let mut rest = word;
+        while let Some(c) = rest.chars().next() {
+            rest = &rest[c.len_utf8()..];
             match c {
-                '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '!' | '#' | '|' | '~' | '&'
-                | ':' | '(' | ')' => {
+                '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '!' | '#' | '|' | '~' | '&' => {
                     out.push('\\');
                     out.push(c);
                 }
                 '@' => out.push_str("@\u{2060}"),
+                // Autolinks: `https://…` and `www.…`.
+                ':' if rest.starts_with("//") => out.push_str("\\:"),
+                '.' if out.ends_with("www") => out.push_str("\\."),
                 c => out.push(c),
             }
         }
