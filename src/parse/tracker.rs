@@ -290,7 +290,7 @@ impl Tracker {
         if l == Line::Text && memchr::memchr(0x1b, raw).is_some() {
             let clean = line::strip_ansi(raw);
             let l = line::classify(&clean);
-            if l == Line::Text {
+            if l == Line::Text && self.scans_text() {
                 self.note(line_no, None, &clean, Place::Text);
             }
             self.apply(line_no, l);
@@ -307,7 +307,9 @@ impl Tracker {
                 l,
                 Line::Text | Line::LegacyFailure(_) | Line::DockerCommand(_)
             );
-            if container_other || noted {
+            // A legacy RUN's own output is not scanned; CI lines around it are.
+            let own_output = l == Line::Text && !self.scans_text();
+            if container_other || (noted && !own_output) {
                 self.note(line_no, None, raw, Place::Text);
             }
             self.apply(line_no, l);
@@ -487,6 +489,16 @@ impl Tracker {
         let s = &self.steps[idx];
         let header_like = text.first() == Some(&b'[') && memchr::memchr(b']', text).is_some();
         header_like && s.announced && line::trim_end(text) != s.name.as_bytes()
+    }
+
+    /// Whether plain text lines can be evidence now: not while a legacy RUN (or COPY, …) prints
+    /// its output — the bulk of a legacy log, and no cache line comes from it; the legacy FROM's
+    /// `Pulling from` lines and everything outside a step do.
+    fn scans_text(&self) -> bool {
+        self.legacy_open.is_none_or(|i| {
+            let name = self.steps[i].name.trim_start().as_bytes();
+            name.len() >= 4 && name[..4].eq_ignore_ascii_case(b"FROM")
+        })
     }
 
     /// Keeps `text` as evidence if it carries any.
