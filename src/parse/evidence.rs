@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::model::EvidenceKind as K;
 
@@ -106,7 +106,10 @@ fn automaton() -> &'static AhoCorasick {
     static AC: OnceLock<AhoCorasick> = OnceLock::new();
     AC.get_or_init(|| {
         AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
+            // Leftmost-first keeps the packed (SIMD) prefilter, which a standard search gives up.
+            .match_kind(MatchKind::LeftmostFirst)
+            // The prefilter does the scanning; a DFA would cost more to build than it saves.
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(PHRASES.iter().map(|p| p.0))
             .expect("the phrase table builds")
     })
@@ -122,13 +125,8 @@ pub fn classify(text: &[u8], place: Place) -> Option<K> {
             return Some(K::LayerDownload);
         }
     }
-    let ac = automaton();
-    // Most lines hold no phrase: one prefiltered search rules them out.
-    if !ac.is_match(text) {
-        return (place == Place::VertexError).then_some(K::StepError);
-    }
-    let best = ac
-        .find_overlapping_iter(text)
+    let best = automaton()
+        .find_iter(text)
         .map(|m| m.pattern().as_usize())
         .filter(|&i| !(PHRASES[i].2 && place != Place::Text))
         .min()
