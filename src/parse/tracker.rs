@@ -40,30 +40,64 @@ pub enum Event {
 /// (`sending tarball 28.6s done` ends a run of progress lines). Bounded memory on any input.
 pub const EVIDENCE_PER_KIND: usize = 4;
 
-/// The open invocation's evidence, bounded per kind.
+/// The open invocation's evidence, bounded per kind. Text stays bytes until the invocation
+/// closes: a kind past its cap overwrites its last slot in place, with no allocation.
 #[derive(Debug, Default)]
 struct EvidenceBuf {
-    lines: Vec<Evidence>,
-    /// Per kind: how many were kept, and where the last slot is.
-    kept: HashMap<EvidenceKind, (usize, usize)>,
+    lines: Vec<Pending>,
+    /// Per kind (by discriminant): how many were kept, and where the last slot is.
+    kept: Vec<(usize, usize)>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    vertex: Option<u32>,
+    kind: EvidenceKind,
+    line: u64,
+    text: Vec<u8>,
+    secs: Option<f64>,
 }
 
 impl EvidenceBuf {
-    fn push(&mut self, e: Evidence) {
-        let at = self.lines.len();
-        let (n, last) = self.kept.entry(e.kind).or_insert((0, at));
+    fn push(&mut self, line: u64, vertex: Option<u32>, kind: EvidenceKind, text: &[u8]) {
+        let k = kind as usize;
+        if self.kept.len() <= k {
+            self.kept.resize(k + 1, (0, 0));
+        }
+        let secs = evidence::stated_secs(text);
+        let text = &text[..text.len().min(Evidence::MAX_TEXT)];
+        let (n, last) = &mut self.kept[k];
         if *n < EVIDENCE_PER_KIND {
             *n += 1;
-            *last = at;
-            self.lines.push(e);
+            *last = self.lines.len();
+            self.lines.push(Pending {
+                vertex,
+                kind,
+                line,
+                text: text.to_vec(),
+                secs,
+            });
         } else {
-            self.lines[*last] = e;
+            let p = &mut self.lines[*last];
+            (p.vertex, p.line, p.secs) = (vertex, line, secs);
+            p.text.clear();
+            p.text.extend_from_slice(text);
         }
     }
 
-    fn take(&mut self) -> Vec<Evidence> {
+    /// The lines kept, as evidence of `invocation`.
+    fn take(&mut self, invocation: u32) -> Vec<Evidence> {
         self.kept.clear();
-        std::mem::take(&mut self.lines)
+        (self.lines.drain(..))
+            .map(|p| Evidence {
+                invocation,
+                vertex: p.vertex,
+                kind: p.kind,
+                line: p.line,
+                text: String::from_utf8_lossy(&p.text).into_owned(),
+                secs: p.secs,
+            })
+            .collect()
     }
 }
 
@@ -322,12 +356,8 @@ impl Tracker {
         self.close_invocation();
         // Evidence with no step to go with (a build that failed before its first step, such as
         // an unsupported `--cache-to`): it belongs to the run that never started.
-        let invocation = self.invocation;
-        let left = self.evidence.take();
-        self.events.extend(left.into_iter().map(|mut e| {
-            e.invocation = invocation;
-            Event::Evidence(e)
-        }));
+        let left = self.evidence.take(self.invocation);
+        self.events.extend(left.into_iter().map(Event::Evidence));
     }
 
     /// Continues a multi-line JSON object: indented lines belong to it, a `}` at column 0 ends
@@ -510,15 +540,7 @@ impl Tracker {
 
     fn keep(&mut self, line_no: u64, vertex: Option<u32>, kind: EvidenceKind, text: &[u8]) {
         let text = line::trim_end(text).trim_ascii_start();
-        let cut = &text[..text.len().min(Evidence::MAX_TEXT)];
-        self.evidence.push(Evidence {
-            invocation: 0, // numbered when the invocation closes
-            vertex,
-            kind,
-            line: line_no,
-            text: String::from_utf8_lossy(cut).into_owned(),
-            secs: evidence::stated_secs(text),
-        });
+        self.evidence.push(line_no, vertex, kind, text);
     }
 
     fn announce(&mut self, idx: usize) {
@@ -719,16 +741,13 @@ impl Tracker {
             .enumerate()
             .map(|(i, s)| s.to_step(self.invocation, i + 1 == n))
             .collect();
-        let evidence = self.evidence.take();
+        let evidence = self.evidence.take(self.invocation);
         if is_reprint(&self.previous, &steps) {
             return;
         }
         self.events.extend(steps.iter().cloned().map(Event::Step));
-        let invocation = self.invocation;
-        self.events.extend(evidence.into_iter().map(|mut e| {
-            e.invocation = invocation;
-            Event::Evidence(e)
-        }));
+        self.events
+            .extend(evidence.into_iter().map(Event::Evidence));
         self.previous = steps;
         self.invocation += 1;
     }
