@@ -102,6 +102,9 @@ const PHRASES: &[(&str, K, bool)] = &[
     (": Pull complete", K::LayerDownload, true),
 ];
 
+/// The length of the shortest phrase (checked by a test).
+const SHORTEST: usize = 15;
+
 fn automaton() -> &'static AhoCorasick {
     static AC: OnceLock<AhoCorasick> = OnceLock::new();
     AC.get_or_init(|| {
@@ -124,6 +127,10 @@ pub fn classify(text: &[u8], place: Place) -> Option<K> {
         if layer.starts_with(b"sha256:") && (layer.len() < text.len() || has(text, b" / ")) {
             return Some(K::LayerDownload);
         }
+    }
+    // Shorter than the shortest phrase: nothing to find.
+    if text.len() < SHORTEST {
+        return (place == Place::VertexError).then_some(K::StepError);
     }
     let best = automaton()
         .find_iter(text)
@@ -211,6 +218,11 @@ mod tests {
             Some(K::StepError)
         );
         assert_eq!(classify(b"some output", Place::Text), None);
+    }
+
+    #[test]
+    fn shortest_is_the_shortest_phrase() {
+        assert_eq!(PHRASES.iter().map(|p| p.0.len()).min(), Some(SHORTEST));
     }
 
     #[test]

@@ -64,7 +64,12 @@ impl EvidenceBuf {
         if self.kept.len() <= k {
             self.kept.resize(k + 1, (0, 0));
         }
-        let secs = evidence::stated_secs(text);
+        // Only the cache machinery's own lines have their time added up (`CacheCost`).
+        let timed = matches!(
+            kind,
+            EvidenceKind::SendingTarball | EvidenceKind::InlineCacheExport
+        );
+        let secs = timed.then(|| evidence::stated_secs(text)).flatten();
         let text = &text[..text.len().min(Evidence::MAX_TEXT)];
         let (n, last) = &mut self.kept[k];
         if *n < EVIDENCE_PER_KIND {
