@@ -134,7 +134,7 @@ fn main() {
                 source: format!("build-{i:04}.log"),
                 build_id: None,
                 number: Some(i as i64),
-                status: Some("SUCCEEDED".into()),
+                status: Some(cachescope::model::BuildStatus::Succeeded),
                 start_ms: Some(1_760_000_000_000 + i as i64 * 3_600_000),
                 end_ms: Some(1_760_000_300_000 + i as i64 * 3_600_000),
                 hit_ratio: Some((i % 10) as f64 / 10.0),

@@ -169,6 +169,53 @@ pub struct Phase {
     pub duration_s: Option<f64>,
 }
 
+/// A CodeBuild build's status (`buildStatus`), serialized as CodeBuild writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BuildStatus {
+    Succeeded,
+    Failed,
+    Fault,
+    TimedOut,
+    InProgress,
+    Stopped,
+}
+
+impl BuildStatus {
+    pub const ALL: [BuildStatus; 6] = [
+        BuildStatus::Succeeded,
+        BuildStatus::Failed,
+        BuildStatus::Fault,
+        BuildStatus::TimedOut,
+        BuildStatus::InProgress,
+        BuildStatus::Stopped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BuildStatus::Succeeded => "SUCCEEDED",
+            BuildStatus::Failed => "FAILED",
+            BuildStatus::Fault => "FAULT",
+            BuildStatus::TimedOut => "TIMED_OUT",
+            BuildStatus::InProgress => "IN_PROGRESS",
+            BuildStatus::Stopped => "STOPPED",
+        }
+    }
+
+    /// The inverse of [`BuildStatus::as_str`], any case.
+    pub fn parse(s: &str) -> Option<BuildStatus> {
+        BuildStatus::ALL
+            .into_iter()
+            .find(|x| x.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// SUCCEEDED or FAILED: it ran its buildspec to an end (a stopped or timed-out build may
+    /// never have reached its docker build).
+    pub fn ran_to_end(self) -> bool {
+        matches!(self, BuildStatus::Succeeded | BuildStatus::Failed)
+    }
+}
+
 /// What CodeBuild's `BatchGetBuilds` says about a build (none of it is in the log itself).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BuildMeta {
@@ -176,8 +223,7 @@ pub struct BuildMeta {
     pub id: String,
     pub project: String,
     pub number: Option<i64>,
-    /// `SUCCEEDED`, `FAILED`, `IN_PROGRESS`, ...
-    pub status: Option<String>,
+    pub status: Option<BuildStatus>,
     pub start_ms: Option<i64>,
     pub end_ms: Option<i64>,
     /// The commit the build ran on (`resolvedSourceVersion`, else `sourceVersion`).

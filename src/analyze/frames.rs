@@ -119,7 +119,7 @@ pub fn builds_frame(sum: &Summary) -> PolarsResult<DataFrame> {
         b::BUILD_ID => text(|m| Some(m.id.clone())),
         b::PROJECT => text(|m| Some(m.project.clone())),
         b::BUILD_NUMBER => [meta.and_then(|m| m.number)],
-        b::BUILD_STATUS => text(|m| m.status.clone()),
+        b::BUILD_STATUS => text(|m| m.status.map(|s| s.as_str().to_string())),
         b::BUILDER => [sum.health.builder.as_str().to_string()],
         b::INVOCATIONS => [sum.invocations],
         b::STEPS => [sum.steps],

@@ -18,7 +18,7 @@ pub struct Earlier {
     /// The build ID, or the store key of a local log.
     pub build: String,
     pub number: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<crate::model::BuildStatus>,
     pub hit_ratio: Option<f64>,
     pub docker_build_s: Option<f64>,
 }
@@ -65,7 +65,7 @@ pub fn history(sum: &Summary, steps: &[Step], earlier: &[TrendBuild]) -> Option<
             .map(|b| Earlier {
                 build: b.build_id.clone().unwrap_or_else(|| b.key.clone()),
                 number: b.number,
-                status: b.status.clone(),
+                status: b.status,
                 hit_ratio: b.hit_ratio,
                 docker_build_s: b.docker_build_s,
             })

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::baseline::{key as step_key, label as step_label};
 use super::frames::steps_from_frame;
 use super::schema::{builds as b, trend as t};
-use crate::model::{Step, StepKind, StepStatus};
+use crate::model::{BuildStatus, Step, StepKind, StepStatus};
 
 /// One analyzed build, as the trend needs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +23,7 @@ pub struct TrendBuild {
     pub source: String,
     pub build_id: Option<String>,
     pub number: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<BuildStatus>,
     pub start_ms: Option<i64>,
     pub end_ms: Option<i64>,
     pub hit_ratio: Option<f64>,
@@ -80,7 +80,7 @@ impl TrendBuild {
             source: cell_str(build, b::SOURCE).unwrap_or_default(),
             build_id: cell_str(build, b::BUILD_ID),
             number: cell_i64(build, b::BUILD_NUMBER),
-            status: cell_str(build, b::BUILD_STATUS),
+            status: cell_str(build, b::BUILD_STATUS).and_then(|s| BuildStatus::parse(&s)),
             start_ms: cell_i64(build, b::BUILD_START),
             end_ms: cell_i64(build, b::BUILD_END),
             hit_ratio: cell_f64(build, b::HIT_RATIO),
@@ -129,7 +129,7 @@ pub struct TrendRow {
     pub source: String,
     pub build_id: Option<String>,
     pub number: Option<i64>,
-    pub status: Option<String>,
+    pub status: Option<BuildStatus>,
     pub start_ms: Option<i64>,
     pub duration_s: Option<f64>,
     pub hit_ratio: Option<f64>,
@@ -295,7 +295,7 @@ pub fn trend_frame(rows: &[TrendRow]) -> PolarsResult<DataFrame> {
         t::SOURCE => text(|r| Some(r.source.clone())),
         t::BUILD_ID => text(|r| r.build_id.clone()),
         t::BUILD_NUMBER => rows.iter().map(|r| r.number).collect::<Vec<_>>(),
-        t::BUILD_STATUS => text(|r| r.status.clone()),
+        t::BUILD_STATUS => text(|r| r.status.map(|s| s.as_str().to_string())),
         t::DURATION_S => float(|r| r.duration_s),
         t::HIT_RATIO => float(|r| r.hit_ratio),
         t::HIT_RATIO_ALL => float(|r| r.hit_ratio_all),
@@ -342,9 +342,9 @@ pub fn meta_from_log(
     let failed = input.phases.iter().any(|p| p.state == "FAILED")
         || input.steps.iter().any(|s| s.status == StepStatus::Error);
     let status = if failed {
-        Some("FAILED".to_string())
+        Some(BuildStatus::Failed)
     } else if input.phases.iter().any(|p| p.state != "STARTED") {
-        Some("SUCCEEDED".to_string())
+        Some(BuildStatus::Succeeded)
     } else {
         None
     };
@@ -386,7 +386,7 @@ mod tests {
             source: String::new(),
             build_id: None,
             number: Some(n),
-            status: Some("SUCCEEDED".into()),
+            status: Some(BuildStatus::Succeeded),
             start_ms: Some(n * 3_600_000),
             end_ms: Some(n * 3_600_000 + secs * 1000),
             hit_ratio: Some(hit),

@@ -15,7 +15,7 @@ use super::{EXIT_GATE, EXIT_OK};
 use crate::analyze::doctor::{self, Check, Status};
 use crate::analyze::{summarize, BuildInput};
 use crate::cli::{DoctorArgs, DoctorFormat};
-use crate::model::BuildMeta;
+use crate::model::{BuildMeta, BuildStatus};
 use crate::source::aws::codebuild::{self, ProjectLookup};
 use crate::source::aws::{self, Aws, BuildRef};
 use crate::source::{Input, LocalInput};
@@ -251,7 +251,7 @@ async fn latest_finished(aws: &Aws, project: &str) -> Result<(Option<BuildMeta>,
     }
     let starts = described.found.iter().filter_map(|m| m.start_ms).collect();
     let latest = (described.found.into_iter())
-        .filter(|m| matches!(m.status.as_deref(), Some("SUCCEEDED" | "FAILED")))
+        .filter(|m| m.status.is_some_and(BuildStatus::ran_to_end))
         .max_by_key(|m| (m.number, m.start_ms));
     Ok((latest, starts))
 }

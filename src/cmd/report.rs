@@ -23,7 +23,7 @@ use crate::analyze::trend::TrendBuild;
 use crate::analyze::{summarize, BuildInput, Summary};
 use crate::chart::{waterfall, ImageFormat};
 use crate::cli::ReportArgs;
-use crate::model::{BuildMeta, Step, StepKind};
+use crate::model::{BuildMeta, BuildStatus, Step, StepKind};
 use crate::parse::line::completes_phase;
 use crate::report::{brief, build as render, page};
 use crate::source::aws::{self, codebuild, Aws, BuildRef, Fetched, Follow};
@@ -208,7 +208,7 @@ fn what_was_read(f: &Fetched) -> String {
     } else if f
         .meta
         .as_ref()
-        .is_some_and(|m| m.status.as_deref() != Some("IN_PROGRESS"))
+        .is_some_and(|m| m.status != Some(BuildStatus::InProgress))
     {
         "the build has finished: its stream was read to its end".to_string()
     } else {
@@ -236,7 +236,7 @@ fn meta_from_env(id: &BuildRef) -> BuildMeta {
         id: id.id(),
         project: id.project.clone(),
         number: own_var("CODEBUILD_BUILD_NUMBER").and_then(|n| n.parse().ok()),
-        status: own.then(|| "IN_PROGRESS".to_string()),
+        status: own.then_some(BuildStatus::InProgress),
         start_ms: own_var("CODEBUILD_START_TIME").and_then(|t| t.parse().ok()),
         source_version: own_var("CODEBUILD_RESOLVED_SOURCE_VERSION")
             .or_else(|| own_var("CODEBUILD_SOURCE_VERSION")),
@@ -277,7 +277,7 @@ fn compare_with(
     // have reached its docker build (and one that did not is skipped below).
     let mut filter = Filter {
         until_ms: meta.start_ms,
-        statuses: vec!["SUCCEEDED".into(), "FAILED".into()],
+        statuses: vec![BuildStatus::Succeeded, BuildStatus::Failed],
         ..Filter::default()
     };
     let how = Collect {
@@ -341,10 +341,10 @@ fn compare_with(
                     ..Filter::default()
                 };
                 let ended =
-                    |st: Option<&str>| st.is_none_or(|s| filter.statuses.iter().any(|w| w == s));
+                    |st: Option<BuildStatus>| st.is_none_or(|s| filter.statuses.contains(&s));
                 let stored = load_stored(&store, &meta.project, None)?;
                 let mut keys: Vec<(Option<i64>, Option<i64>, String)> = (stored.values())
-                    .filter(|b| time_only.admits(b.start_ms, None) && ended(b.status.as_deref()))
+                    .filter(|b| time_only.admits(b.start_ms, None) && ended(b.status))
                     .map(|b| (b.number, b.start_ms, b.key.clone()))
                     .collect();
                 keys.sort_by(|a, b| b.cmp(a));

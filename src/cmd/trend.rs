@@ -27,7 +27,7 @@ use crate::analyze::trend::{self, meta_from_log, Rule, TrendBuild, TrendRow};
 use crate::analyze::{frames, summarize, BuildInput};
 use crate::chart::{self, ImageFormat};
 use crate::cli::{TrendArgs, TrendFormat};
-use crate::model::BuildMeta;
+use crate::model::{BuildMeta, BuildStatus};
 use crate::parse::Parsed;
 use crate::report::trend as render;
 use crate::source::aws::{self, codebuild, Aws, BuildRef};
@@ -39,7 +39,7 @@ use crate::store::{Store, Writer};
 pub(super) struct Filter {
     pub since_ms: Option<i64>,
     pub until_ms: Option<i64>,
-    pub statuses: Vec<String>,
+    pub statuses: Vec<BuildStatus>,
     /// The most recent this many.
     pub limit: Option<usize>,
 }
@@ -92,26 +92,32 @@ impl Filter {
                 .as_deref()
                 .map(|s| parse_when(s, "--until"))
                 .transpose()?,
-            statuses: args.status.iter().map(|s| s.to_ascii_uppercase()).collect(),
+            statuses: (args.status.iter())
+                .map(|s| {
+                    BuildStatus::parse(s).with_context(|| {
+                        format!("--status {s}: one of SUCCEEDED, FAILED, FAULT, TIMED_OUT, IN_PROGRESS, STOPPED")
+                    })
+                })
+                .collect::<Result<_>>()?,
             limit: args.limit,
         })
     }
 
-    pub fn admits(&self, start_ms: Option<i64>, status: Option<&str>) -> bool {
+    pub fn admits(&self, start_ms: Option<i64>, status: Option<BuildStatus>) -> bool {
         let after = self
             .since_ms
             .is_none_or(|s| start_ms.is_some_and(|t| t >= s));
         let before = self
             .until_ms
             .is_none_or(|u| start_ms.is_some_and(|t| t < u));
-        let status_ok = self.statuses.is_empty()
-            || status.is_some_and(|st| self.statuses.iter().any(|w| w == st));
+        let status_ok =
+            self.statuses.is_empty() || status.is_some_and(|st| self.statuses.contains(&st));
         after && before && status_ok
     }
 
     /// Keeps the admitted rows, the most recent `limit` of them, in their order.
     fn apply(&self, mut rows: Vec<TrendRow>) -> Vec<TrendRow> {
-        rows.retain(|r| self.admits(r.start_ms, r.status.as_deref()));
+        rows.retain(|r| self.admits(r.start_ms, r.status));
         if let Some(n) = self.limit {
             rows.drain(..rows.len().saturating_sub(n));
         }
@@ -336,11 +342,11 @@ pub(super) fn from_codebuild(
         let described = codebuild::batch_get(&aws, &unknown).await;
         let mut wanted: Vec<Wanted> = Vec::new();
         for m in described.found {
-            let running = m.status.as_deref() == Some("IN_PROGRESS");
-            if running && filter.admits(m.start_ms, m.status.as_deref()) {
+            let running = m.status == Some(BuildStatus::InProgress);
+            if running && filter.admits(m.start_ms, m.status) {
                 eprintln!("cachescope: note: build {} is still running; skipped", m.id);
             }
-            if !running && filter.admits(m.start_ms, m.status.as_deref()) {
+            if !running && filter.admits(m.start_ms, m.status) {
                 wanted.push(Wanted {
                     key: uuid(&m.id),
                     number: m.number,
@@ -350,7 +356,7 @@ pub(super) fn from_codebuild(
             }
         }
         for (key, b) in from_store.iter().filter(|_| !args.refresh) {
-            if filter.admits(b.start_ms, b.status.as_deref()) {
+            if filter.admits(b.start_ms, b.status) {
                 wanted.push(Wanted {
                     key: key.clone(),
                     number: b.number,

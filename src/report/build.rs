@@ -48,8 +48,8 @@ fn build_text(b: &BuildMeta) -> String {
     if let Some(n) = b.number {
         out.push_str(&format!(" #{n}"));
     }
-    if let Some(s) = &b.status {
-        out.push_str(&format!(" {s}"));
+    if let Some(s) = b.status {
+        out.push_str(&format!(" {}", s.as_str()));
     }
     let mut facts = Vec::new();
     if let Some(start) = b.start_ms {

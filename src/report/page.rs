@@ -47,7 +47,7 @@ fn compare_context(h: &History, sum: &Summary) -> Value {
         .map(|e| {
             context! {
                 name => e.number.map_or_else(|| e.build.clone(), |n| format!("#{n} ({})", e.build)),
-                status => e.status.clone().unwrap_or_default(),
+                status => e.status.map_or("", |s| s.as_str()),
                 hit_ratio => pct(e.hit_ratio),
                 docker_build => secs(e.docker_build_s),
             }

@@ -110,7 +110,7 @@ pub fn table(project: &str, rows: &[TrendRow]) -> String {
         b.add_row(vec![
             name(r),
             when(r),
-            r.status.clone().unwrap_or_default(),
+            r.status.map_or(String::new(), |s| s.as_str().to_string()),
             pct(r.hit_ratio),
             secs(r.duration_s),
             format!("{:.0}s", r.time_saved_s),

@@ -8,7 +8,7 @@ use aws_sdk_codebuild::primitives::DateTime;
 use aws_sdk_codebuild::types::{Build, BuildPhaseType};
 
 use super::{classify, explain, Aws, BuildRef, Failure};
-use crate::model::{span_s, BuildMeta, Phase, ProjectSetup};
+use crate::model::{span_s, BuildMeta, BuildStatus, Phase, ProjectSetup};
 
 /// What CodeBuild answered about one build.
 #[derive(Debug)]
@@ -195,7 +195,9 @@ fn meta(b: &Build, build: &BuildRef) -> BuildMeta {
             .project_name()
             .map_or_else(|| build.project.clone(), str::to_string),
         number: b.build_number(),
-        status: b.build_status().map(|s| s.as_str().to_string()),
+        status: b
+            .build_status()
+            .and_then(|s| BuildStatus::parse(s.as_str())),
         start_ms: ms(b.start_time()),
         end_ms: ms(b.end_time()),
         source_version: b

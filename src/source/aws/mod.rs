@@ -379,7 +379,7 @@ pub async fn fetch_log(
     // Only a running build's stream is still being written.
     let running = meta
         .as_ref()
-        .is_none_or(|m| m.status.as_deref() == Some("IN_PROGRESS"));
+        .is_none_or(|m| m.status == Some(crate::model::BuildStatus::InProgress));
     let follow = opts.follow.filter(|_| running);
     let stats = logs::stream_into(aws, &location, opts.max_pages, follow, sink).await?;
     if stats.capped {
