@@ -23,98 +23,137 @@ pub enum Place {
     Text,
 }
 
+/// Where a phrase means something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum W {
+    Any,
+    /// Only on a plain line: legacy builder output, which inside a `#N` vertex would be some
+    /// command's output.
+    Text,
+    /// Only on a BuildKit vertex line (a header or sub-status).
+    Vertex,
+}
+
 /// Phrases, in priority order: when a line holds several, the earlier row names it
 /// (`error writing manifest blob: … 400 Bad Request` is the ECR rejection, not a generic error).
 /// Matched as written (a case-sensitive search keeps the fast prefilter: this runs on every plain
-/// text line of a legacy log), so a phrase printed in two casings has two rows. `text_only`:
-/// legacy builder output, which inside a `#N` vertex would be some command's output.
-const PHRASES: &[(&str, K, bool)] = &[
+/// text line of a legacy log), so a phrase printed in two casings has two rows. Each says where
+/// it means something ([`W`]): plain text lines search only the phrases they can hold.
+const PHRASES: &[(&str, K, W)] = &[
     (
         "Cache export is not supported for the docker driver",
         K::ExportUnsupported,
-        false,
+        W::Any,
     ),
     (
         "cache export is not supported for the docker driver",
         K::ExportUnsupported,
-        false,
+        W::Any,
     ),
     (
         "cache export feature is currently not supported",
         K::ExportUnsupported,
-        false,
+        W::Any,
     ),
     (
         "failed to configure registry cache importer",
         K::ImportFailed,
-        false,
+        W::Any,
     ),
-    ("400 Bad Request", K::BadRequest, false),
-    ("toomanyrequests", K::RateLimited, false),
-    ("error writing layer blob", K::ExportFailed, false),
-    ("error writing manifest blob", K::ExportFailed, false),
-    ("failed to export cache", K::ExportFailed, false),
-    ("unknown flag: --cache", K::UnknownFlag, false),
+    ("400 Bad Request", K::BadRequest, W::Any),
+    ("toomanyrequests", K::RateLimited, W::Any),
+    ("error writing layer blob", K::ExportFailed, W::Any),
+    ("error writing manifest blob", K::ExportFailed, W::Any),
+    ("failed to export cache", K::ExportFailed, W::Any),
+    ("unknown flag: --cache", K::UnknownFlag, W::Any),
     (
         "No output specified with docker-container driver",
         K::NoOutput,
-        false,
+        W::Any,
     ),
-    ("importing cache manifest from", K::CacheImport, false),
-    ("inferred cache manifest type", K::CacheManifestType, false),
+    ("importing cache manifest from", K::CacheImport, W::Vertex),
+    (
+        "inferred cache manifest type",
+        K::CacheManifestType,
+        W::Vertex,
+    ),
     (
         "preparing layers for inline cache",
         K::InlineCacheExport,
-        false,
+        W::Vertex,
     ),
-    ("exporting cache to", K::CacheExport, false),
-    ("preparing build cache for export", K::CacheExport, false),
-    ("writing cache manifest", K::CacheExport, false),
-    ("writing cache image manifest", K::CacheExport, false),
-    ("booting buildkit", K::BuilderBoot, false),
-    ("sending tarball", K::SendingTarball, false),
-    ("failed to solve", K::BuildFailed, false),
+    ("exporting cache to", K::CacheExport, W::Vertex),
+    (
+        "preparing build cache for export",
+        K::CacheExport,
+        W::Vertex,
+    ),
+    ("writing cache manifest", K::CacheExport, W::Vertex),
+    ("writing cache image manifest", K::CacheExport, W::Vertex),
+    ("booting buildkit", K::BuilderBoot, W::Vertex),
+    ("sending tarball", K::SendingTarball, W::Vertex),
+    ("failed to solve", K::BuildFailed, W::Any),
     // CodeBuild's own line when a buildspec command fails.
     (
         "Command did not exit successfully docker build",
         K::BuildFailed,
-        false,
+        W::Any,
     ),
     (
         "Command did not exit successfully docker buildx build",
         K::BuildFailed,
-        false,
+        W::Any,
     ),
     (
         "Error response from daemon: manifest for",
         K::PullFailed,
-        true,
+        W::Text,
     ),
     (
         "error response from daemon: manifest for",
         K::PullFailed,
-        true,
+        W::Text,
     ),
-    ("pull access denied", K::PullFailed, true),
-    ("Status: Downloaded newer image for", K::LayerDownload, true),
-    ("Status: Image is up to date for", K::ImageUpToDate, true),
-    (": Pulling from ", K::LayerDownload, true),
-    (": Pull complete", K::LayerDownload, true),
+    ("pull access denied", K::PullFailed, W::Text),
+    (
+        "Status: Downloaded newer image for",
+        K::LayerDownload,
+        W::Text,
+    ),
+    ("Status: Image is up to date for", K::ImageUpToDate, W::Text),
+    (": Pulling from ", K::LayerDownload, W::Text),
+    (": Pull complete", K::LayerDownload, W::Text),
 ];
 
 /// The length of the shortest phrase (checked by a test).
 const SHORTEST: usize = 15;
 
-fn automaton() -> &'static AhoCorasick {
-    static AC: OnceLock<AhoCorasick> = OnceLock::new();
-    AC.get_or_init(|| {
-        AhoCorasick::builder()
+/// A search for the phrases a place can hold, and each match's row in [`PHRASES`].
+struct Search {
+    ac: AhoCorasick,
+    rows: Vec<usize>,
+}
+
+fn search(text: bool) -> &'static Search {
+    static TEXT: OnceLock<Search> = OnceLock::new();
+    static VERTEX: OnceLock<Search> = OnceLock::new();
+    let (cell, skip) = if text {
+        (&TEXT, W::Vertex)
+    } else {
+        (&VERTEX, W::Text)
+    };
+    cell.get_or_init(|| {
+        let rows: Vec<usize> = (0..PHRASES.len())
+            .filter(|&i| PHRASES[i].2 != skip)
+            .collect();
+        let ac = AhoCorasick::builder()
             // Leftmost-first keeps the packed (SIMD) prefilter, which a standard search gives up.
             .match_kind(MatchKind::LeftmostFirst)
             // The prefilter does the scanning; a DFA would cost more to build than it saves.
             .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(PHRASES.iter().map(|p| p.0))
-            .expect("the phrase table builds")
+            .build(rows.iter().map(|&i| PHRASES[i].0))
+            .expect("the phrase table builds");
+        Search { ac, rows }
     })
 }
 
@@ -132,10 +171,9 @@ pub fn classify(text: &[u8], place: Place) -> Option<K> {
     if text.len() < SHORTEST {
         return (place == Place::VertexError).then_some(K::StepError);
     }
-    let best = automaton()
-        .find_iter(text)
-        .map(|m| m.pattern().as_usize())
-        .filter(|&i| !(PHRASES[i].2 && place != Place::Text))
+    let search = search(place == Place::Text);
+    let best = (search.ac.find_iter(text))
+        .map(|m| search.rows[m.pattern().as_usize()])
         .min()
         .map(|i| PHRASES[i].1);
     match (best, place) {
