@@ -180,6 +180,32 @@ pub fn build_commands(commands: &[CommandEvent]) -> impl Iterator<Item = &Comman
         .filter(|c| launches_docker_build(c.command.as_bytes()))
 }
 
+/// A build command's words, quotes trimmed.
+fn command_words(command: &str) -> impl Iterator<Item = &str> {
+    command
+        .split_whitespace()
+        .map(|w| w.trim_matches(['"', '\'']))
+}
+
+/// Whether a build command passes `flag`: `--no-cache` and `--no-cache=true` are the flag,
+/// `--no-cache-filter` is another.
+pub fn has_flag(command: &str, flag: &str) -> bool {
+    command_words(command)
+        .any(|w| w == flag || w.strip_prefix(flag).is_some_and(|r| r.starts_with('=')))
+}
+
+/// A build command's `--build-arg` values: `NAME=VALUE`, or `NAME` (the environment's value).
+pub fn build_arg_words(command: &str) -> Vec<&str> {
+    let words: Vec<&str> = command_words(command).collect();
+    (words.iter().enumerate())
+        .filter_map(|(i, w)| match w.strip_prefix("--build-arg=") {
+            Some(a) => Some(a),
+            None if *w == "--build-arg" => words.get(i + 1).copied(),
+            None => None,
+        })
+        .collect()
+}
+
 pub fn health(steps: &[Step], commands: &[CommandEvent], evidence: &[Evidence]) -> Health {
     let buildkit = steps.iter().any(|s| s.vertex.is_some());
     let legacy = steps.iter().any(|s| s.vertex.is_none());
@@ -328,14 +354,19 @@ pub fn cause_of(step: &Step) -> Cause {
     }
 }
 
-/// The cache-bust step of every (invocation, stage) whose later steps all ran.
-pub fn stage_busts(steps: &[Step], health: &Health) -> Vec<Bust> {
-    type StageKey = (u32, Option<String>);
+/// A stage of one docker build run: (invocation, stage name; `None` for an unnamed BuildKit
+/// stage).
+pub type StageKey = (u32, Option<String>);
+
+/// Dockerfile steps grouped by (invocation, stage), groups in order of their first step.
+/// Legacy steps carry no stage: each FROM starts the next one (`stage N`).
+pub fn stage_groups<'a>(
+    steps: impl IntoIterator<Item = &'a Step>,
+) -> Vec<(StageKey, Vec<&'a Step>)> {
     let mut groups: Vec<(StageKey, Vec<&Step>)> = Vec::new();
     let mut index: std::collections::HashMap<StageKey, usize> = Default::default();
-    // Legacy steps carry no stage: each FROM starts the next one.
     let mut legacy_stage = (0u32, 0u32);
-    for s in steps.iter().filter(|s| s.kind == StepKind::Dockerfile) {
+    for s in steps.into_iter().filter(|s| s.kind == StepKind::Dockerfile) {
         let stage = match (&s.stage, s.vertex) {
             (None, None) => {
                 if s.instruction.as_deref() == Some("FROM") || legacy_stage.0 != s.invocation {
@@ -357,9 +388,18 @@ pub fn stage_busts(steps: &[Step], health: &Health) -> Vec<Bust> {
             }
         }
     }
+    groups
+}
+
+/// The cache-bust step of every (invocation, stage) whose later steps all ran. `import`: how
+/// the cache import went (a cold run with no import is a cold build, not a changed input).
+pub fn stage_busts<'a>(
+    steps: impl Iterator<Item = &'a Step> + Clone,
+    import: ImportOutcome,
+) -> Vec<Bust> {
+    let groups = stage_groups(steps.clone());
     // A run with any Dockerfile step from cache (a CACHED FROM too) had a warm cache.
     let warm: std::collections::HashSet<u32> = steps
-        .iter()
         .filter(|s| s.kind == StepKind::Dockerfile && s.status == StepStatus::Cached)
         .map(|s| s.invocation)
         .collect();
@@ -387,7 +427,7 @@ pub fn stage_busts(steps: &[Step], health: &Health) -> Vec<Bust> {
         };
         let cause = if last_cached.is_some() {
             cause_of(bust)
-        } else if !warm.contains(&inv) && health.cache_import != ImportOutcome::Reached {
+        } else if !warm.contains(&inv) && import != ImportOutcome::Reached {
             Cause::NoCache
         } else if from.is_some_and(|f| f.duration_s.unwrap_or(0.0) >= 1.0) {
             Cause::BaseImage
@@ -507,17 +547,9 @@ fn command_findings(commands: &[CommandEvent], steps: &[Step], out: &mut Vec<Fin
             >= 2
             || stages.len() >= 2
     };
-    let words = |c: &CommandEvent| -> Vec<String> {
-        c.command
-            .split_whitespace()
-            .map(|w| w.trim_matches(['"', '\'']).to_string())
-            .collect()
-    };
-    let has_flag =
-        |w: &[String], f: &str| w.iter().any(|x| x == f || x.starts_with(&format!("{f}=")));
     for c in build_commands(commands) {
-        let w = words(c);
-        if has_flag(&w, "--no-cache") {
+        let w: Vec<&str> = command_words(&c.command).collect();
+        if has_flag(&c.command, "--no-cache") {
             add(
                 Severity::Warning,
                 format!(
@@ -527,24 +559,16 @@ fn command_findings(commands: &[CommandEvent], steps: &[Step], out: &mut Vec<Fin
                 Why::NoCacheFlag.fix(),
             );
         }
-        if has_flag(&w, "--pull") {
+        if has_flag(&c.command, "--pull") {
             add(Severity::Info, format!("line {}: --pull resolves the base image again on every build: when its tag moves, every step rebuilds", c.line), "pin the base image by digest (FROM image:tag@sha256:…) to move it on your schedule, or accept the rebuild as the price of fresh bases");
         }
-        let mut volatile: Vec<&str> = Vec::new();
-        for (i, word) in w.iter().enumerate() {
-            let arg = match word.strip_prefix("--build-arg=") {
-                Some(a) => Some(a),
-                None if word == "--build-arg" => w.get(i + 1).map(String::as_str),
-                None => None,
-            };
-            if let Some(arg) = arg.filter(|a| VOLATILE.iter().any(|v| a.contains(v))) {
-                volatile.push(arg);
-            }
-        }
+        let volatile: Vec<&str> = (build_arg_words(&c.command).into_iter())
+            .filter(|a| VOLATILE.iter().any(|v| a.contains(v)))
+            .collect();
         if !volatile.is_empty() {
             add(Severity::Warning, format!("line {}: build args that change every build: {} — each busts the cache from the step that first uses it", c.line, volatile.join(", ")), Why::BuildArgChanged.fix());
         }
-        let cache_to: Vec<&String> = w
+        let cache_to: Vec<&&str> = w
             .iter()
             .enumerate()
             .filter(|(i, x)| {
@@ -571,7 +595,7 @@ fn command_findings(commands: &[CommandEvent], steps: &[Step], out: &mut Vec<Fin
         .find(|c| c.command.contains("buildx create"));
     if let Some(c) = creates_builder {
         add(Severity::Info, format!("line {}: a buildx builder is created in every build: it starts with an empty cache on each CodeBuild host", c.line), Why::FreshBuilder.fix());
-        if let Some(l) = build_commands(commands).find(|b| words(b).iter().any(|x| x == "--load")) {
+        if let Some(l) = build_commands(commands).find(|b| has_flag(&b.command, "--load")) {
             add(Severity::Info, format!("line {}: --load copies the image out of the docker-container builder (`sending tarball`) on every build", l.line), "push from the builder instead (--push), or use the default docker driver when the image must be loaded");
         }
     }

@@ -286,7 +286,7 @@ pub fn summarize(input: &BuildInput, baseline: Option<&[Step]>) -> PolarsResult<
         .filter_map(|r| r.docker_build_s)
         .reduce(|a, b| a + b);
     let health = diagnose::health(&input.steps, &input.commands, &input.evidence);
-    let stage_busts = diagnose::stage_busts(&input.steps, &health);
+    let stage_busts = diagnose::stage_busts(input.steps.iter(), health.cache_import);
     let cache_bust = stage_busts
         .iter()
         .min_by_key(|b| (b.invocation, b.line))

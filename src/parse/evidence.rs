@@ -163,7 +163,8 @@ pub fn classify(text: &[u8], place: Place) -> Option<K> {
         // A FROM vertex pulling its base image: `sha256:<digest> 1.05MB / 2.81MB 3.4s`,
         // `extracting sha256:<digest> 0.1s done`.
         let layer = text.strip_prefix(b"extracting ").unwrap_or(text);
-        if layer.starts_with(b"sha256:") && (layer.len() < text.len() || has(text, b" / ")) {
+        let progress = memchr::memmem::find(text, b" / ").is_some();
+        if layer.starts_with(b"sha256:") && (layer.len() < text.len() || progress) {
             return Some(K::LayerDownload);
         }
     }
@@ -181,10 +182,6 @@ pub fn classify(text: &[u8], place: Place) -> Option<K> {
         (None, Place::VertexError) => Some(K::StepError),
         (None, _) => None,
     }
-}
-
-fn has(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
 }
 
 /// The time a status line states: its last `<seconds>s` word before an optional `done`

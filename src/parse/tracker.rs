@@ -325,34 +325,26 @@ impl Tracker {
             self.pretty_json = Some((b"{".to_vec(), line_no));
             return;
         }
-        let l = line::classify(raw);
+        let clean;
+        let mut text = raw;
+        let mut l = line::classify(raw);
         if l == Line::Text && memchr::memchr(0x1b, raw).is_some() {
-            let clean = line::strip_ansi(raw);
-            let l = line::classify(&clean);
-            if l == Line::Text && self.scans_text() {
-                self.note(line_no, None, &clean, Place::Text);
-            }
-            self.apply(line_no, l);
-        } else {
-            // CodeBuild's own lines (`Command did not exit successfully docker build`) too.
-            let container_other = matches!(
-                &l,
-                Line::Container {
-                    what: Container::Other,
-                    ..
-                }
-            );
-            let noted = matches!(
-                l,
-                Line::Text | Line::LegacyFailure(_) | Line::DockerCommand(_)
-            );
-            // A legacy RUN's own output is not scanned; CI lines around it are.
-            let own_output = l == Line::Text && !self.scans_text();
-            if container_other || (noted && !own_output) {
-                self.note(line_no, None, raw, Place::Text);
-            }
-            self.apply(line_no, l);
+            clean = line::strip_ansi(raw);
+            text = &clean;
+            l = line::classify(text);
         }
+        // Plain lines, failure lines and CodeBuild's own (`Command did not exit successfully
+        // docker build`) can be evidence; a legacy RUN's own output is not scanned.
+        let noted = match &l {
+            Line::Text => self.scans_text(),
+            Line::LegacyFailure(_) | Line::DockerCommand(_) => true,
+            Line::Container { what, .. } => matches!(what, Container::Other),
+            _ => false,
+        };
+        if noted {
+            self.note(line_no, None, text, Place::Text);
+        }
+        self.apply(line_no, l);
     }
 
     /// Ends the input: closes the open invocation.
@@ -476,15 +468,14 @@ impl Tracker {
         match body {
             Body::Text(text) => self.note(line_no, Some(id), text, Place::Vertex),
             Body::Error(text) | Body::Detail(Detail::Error(text)) => {
+                // Any error of the import vertex is the import's failure.
                 let importing = self.steps[idx].name.starts_with("importing cache");
-                match evidence::classify(text, Place::VertexError) {
-                    // Any error of the import vertex is the import's failure.
-                    Some(EvidenceKind::StepError) if importing => {
-                        self.keep(line_no, Some(id), EvidenceKind::ImportFailed, text)
-                    }
-                    Some(kind) => self.keep(line_no, Some(id), kind, text),
-                    None => {}
-                }
+                let kind = match evidence::classify(text, Place::VertexError) {
+                    Some(EvidenceKind::StepError) | None if importing => EvidenceKind::ImportFailed,
+                    Some(kind) => kind,
+                    None => EvidenceKind::StepError,
+                };
+                self.keep(line_no, Some(id), kind, text);
             }
             _ => {}
         }

@@ -205,8 +205,7 @@ impl<'a> Run<'a> {
     }
 
     fn command_has(&self, needle: &str) -> Option<bool> {
-        self.command
-            .map(|c| c.command.split_whitespace().any(|w| flag_is(w, needle)))
+        self.command.map(|c| diagnose::has_flag(&c.command, needle))
     }
 
     fn command_contains(&self, needle: &str) -> bool {
@@ -229,18 +228,20 @@ impl<'a> Run<'a> {
         !self.body.is_empty() && self.body.iter().all(|s| s.vertex.is_none())
     }
 
+    /// The build command as evidence, when the log shows it.
+    fn quote_command(&self) -> Option<Quote> {
+        self.command.map(|c| Quote {
+            line: c.line,
+            text: c.command.clone(),
+        })
+    }
+
     fn quote_step(s: &Step) -> Quote {
         Quote {
             line: s.line,
             text: format!("{} {}", s.step, s.name),
         }
     }
-}
-
-/// `--no-cache` and `--no-cache=true` are the flag; `--no-cache-filter` is another.
-fn flag_is(word: &str, flag: &str) -> bool {
-    let word = word.trim_matches(['"', '\'']);
-    word == flag || word.strip_prefix(flag).is_some_and(|r| r.starts_with('='))
 }
 
 fn quote(e: &Evidence) -> Quote {
@@ -256,45 +257,21 @@ struct Stage<'a> {
     body: Vec<&'a Step>,
 }
 
-/// Stages in order of their first step. Legacy steps carry no stage: each FROM starts one.
+/// The run's stages with Dockerfile steps other than FROM, in order of their first step.
 fn stages<'a>(run_steps: &[&'a Step]) -> Vec<Stage<'a>> {
-    let mut out: Vec<Stage<'a>> = Vec::new();
-    let mut legacy = 0u32;
-    for s in run_steps
-        .iter()
-        .copied()
-        .filter(|s| s.kind == StepKind::Dockerfile)
-    {
-        let name = match &s.stage {
-            Some(name) => name.clone(),
-            None if s.vertex.is_none() => {
-                if s.instruction.as_deref() == Some("FROM") || legacy == 0 {
-                    legacy += 1;
-                }
-                format!("stage {legacy}")
+    (diagnose::stage_groups(run_steps.iter().copied()).into_iter())
+        .map(|((_, name), group)| {
+            let mut body: Vec<&Step> = (group.into_iter())
+                .filter(|s| s.is_cacheable_instruction())
+                .collect();
+            body.sort_by_key(|s| (s.index.unwrap_or(u32::MAX), s.line));
+            Stage {
+                name: name.unwrap_or_default(),
+                body,
             }
-            None => String::new(),
-        };
-        let at = match out.iter().position(|st| st.name == name) {
-            Some(i) => i,
-            None => {
-                out.push(Stage {
-                    name,
-                    body: Vec::new(),
-                });
-                out.len() - 1
-            }
-        };
-        if s.is_cacheable_instruction() {
-            out[at].body.push(s);
-        }
-    }
-    for st in &mut out {
-        st.body
-            .sort_by_key(|s| (s.index.unwrap_or(u32::MAX), s.line));
-    }
-    out.retain(|st| !st.body.is_empty());
-    out
+        })
+        .filter(|st| !st.body.is_empty())
+        .collect()
 }
 
 /// The stage the image is made of: one no `COPY --from=` reads, printed last.
@@ -332,10 +309,7 @@ fn runs<'a>(
     for e in evidence {
         by_run.entry(e.invocation).or_default().1.push(e);
     }
-    let mut launches: Vec<&CommandEvent> = commands
-        .iter()
-        .filter(|c| crate::parse::line::launches_docker_build(c.command.as_bytes()))
-        .collect();
+    let mut launches: Vec<&CommandEvent> = diagnose::build_commands(commands).collect();
     launches.sort_by_key(|c| c.line);
     let mut previous_end = 0u64;
     by_run
@@ -496,7 +470,6 @@ fn rebuilt_s(body: &[&Step]) -> f64 {
 fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
     let miss = miss(run, baseline);
     let mut secondary: Vec<Cause> = Vec::new();
-    let driver: Vec<Quote> = run.ev(K::BuilderDriver).map(quote).collect();
     let failure = if let Some(e) = run.ev(K::ExportUnsupported).next() {
         Some(
             Finding::new(
@@ -505,7 +478,7 @@ fn judge(run: &Run, baseline: Option<&[Step]>) -> (Finding, Vec<Cause>) {
                 "buildx refused --cache-to: the docker driver writes no cache but inline",
             )
             .show([quote(e)])
-            .show(driver.clone()),
+            .show(run.ev(K::BuilderDriver).map(quote)),
         )
     } else if let Some(e) = run.ev(K::UnknownFlag).next() {
         Some(
@@ -694,12 +667,10 @@ fn miss(run: &Run, baseline: Option<&[Step]>) -> Option<Finding> {
         .map(quote)
         .collect();
     let stages = stages(&run.steps);
-    let command_quote = run.command.map(|c| Quote {
-        line: c.line,
-        text: c.command.clone(),
-    });
+    let command_quote = run.quote_command();
+    let any_hit = run.body.iter().any(|s| hit(s));
 
-    if run.command_has("--no-cache") == Some(true) && !run.body.iter().any(|s| hit(s)) {
+    if run.command_has("--no-cache") == Some(true) && !any_hit {
         return Some(
             Finding::new(
                 Cause::NoCacheFlag,
@@ -711,9 +682,10 @@ fn miss(run: &Run, baseline: Option<&[Step]>) -> Option<Finding> {
         );
     }
     // A registry cache is in use: BuildKit imported one, or the legacy builder was given one.
-    let legacy = run.body.iter().all(|s| s.vertex.is_none());
     let registry = import == ImportOutcome::Reached
-        || (legacy && run.command_has("--cache-from") == Some(true) && !run.has(K::PullFailed));
+        || (run.vertex_free_legacy()
+            && run.command_has("--cache-from") == Some(true)
+            && !run.has(K::PullFailed));
     if registry && stages.len() >= 2 {
         if let Some(f) = min_mode(run, &stages) {
             return Some(
@@ -722,7 +694,6 @@ fn miss(run: &Run, baseline: Option<&[Step]>) -> Option<Finding> {
             );
         }
     }
-    let any_hit = run.body.iter().any(|s| hit(s));
     if !any_hit {
         return Some(cold(run, import, import_lines, command_quote, first_ran));
     }
@@ -951,9 +922,7 @@ fn inputs_cause_of(s: &Step) -> Cause {
 
 /// Some steps hit, then one missed: what its inputs were, checked against the baseline.
 fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -> Finding {
-    let steps: Vec<Step> = run.steps.iter().map(|s| (*s).clone()).collect();
-    let health = diagnose::health(&steps, &[], &[]);
-    let busts = diagnose::stage_busts(&steps, &health);
+    let busts = diagnose::stage_busts(run.steps.iter().copied(), import);
     // The stage whose cache broke after a hit tells what changed; a stage cold from its start
     // (a fresh base, a stage the cache never held) only if no stage broke after a hit.
     let hit_before =
@@ -1006,10 +975,7 @@ fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -
                 format!("{} reads the build argument {name} (this build: {value}), whose value changes from build to build", step.name),
             )
             .or(&[Cause::InstructionChanged, unavailable])
-            .show(run.command.map(|c| Quote {
-                line: c.line,
-                text: c.command.clone(),
-            })),
+            .show(run.quote_command()),
         );
     }
     if let Some(base) = baseline {
@@ -1046,7 +1012,7 @@ fn inputs_changed(run: &Run, baseline: Option<&[Step]>, import: ImportOutcome) -
 /// A `--build-arg NAME=VALUE` of the build command that the step reads: by name (`$NAME`,
 /// `${NAME}`) or by its value expanded into the step's text (BuildKit prints RUN with build args
 /// substituted). Trivial values (`true`, short numbers) are not evidence.
-fn build_arg_in(run: &Run, step: &Step) -> Option<(String, String)> {
+fn build_arg_in<'a>(run: &Run<'a>, step: &Step) -> Option<(&'a str, &'a str)> {
     let text = instruction_text(step);
     build_args(run).into_iter().find(|(name, value)| {
         let by_name = [format!("${{{name}}}"), format!("${name}")]
@@ -1057,27 +1023,17 @@ fn build_arg_in(run: &Run, step: &Step) -> Option<(String, String)> {
                     m.ends_with('}') || !next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
                 })
             });
-        by_name || (volatile_value(value) && text.contains(value.as_str()))
+        by_name || (volatile_value(value) && text.contains(value))
     })
 }
 
 /// The build command's `--build-arg NAME=VALUE` pairs.
-fn build_args(run: &Run) -> Vec<(String, String)> {
-    let Some(command) = run.command else {
-        return Vec::new();
-    };
-    let words: Vec<&str> = command.command.split_whitespace().collect();
-    (words.iter().enumerate())
-        .filter_map(|(i, w)| {
-            let arg = match w.strip_prefix("--build-arg=") {
-                Some(a) => a,
-                None if *w == "--build-arg" => words.get(i + 1)?,
-                None => return None,
-            };
-            let (name, value) = arg.trim_matches(['"', '\'']).split_once('=')?;
-            Some((name.to_string(), value.to_string()))
-        })
-        .collect()
+fn build_args<'a>(run: &Run<'a>) -> Vec<(&'a str, &'a str)> {
+    run.command.map_or_else(Vec::new, |c| {
+        (diagnose::build_arg_words(&c.command).into_iter())
+            .filter_map(|a| a.split_once('='))
+            .collect()
+    })
 }
 
 /// A value that looks made per build: a long number (a build number, a timestamp, a run id) or
@@ -1153,10 +1109,8 @@ fn against_baseline(run: &Run, step: &Step, base: &[Step], unavailable: Cause) -
     // A few tokens differ: a build arg's expanded value when the command passes that value,
     // else as likely an edit of the line.
     let args = build_args(run);
-    let passed = (changed.iter()).any(|(_, new)| {
-        args.iter()
-            .any(|(_, v)| !v.is_empty() && new.contains(v.as_str()))
-    });
+    let passed =
+        (changed.iter()).any(|(_, new)| args.iter().any(|(_, v)| !v.is_empty() && new.contains(v)));
     let (cause, confidence, alternative) = if passed {
         (
             Cause::BuildArgChanged,
@@ -1260,9 +1214,13 @@ mod tests {
 
     #[test]
     fn flags_are_whole_words() {
-        assert!(flag_is("--no-cache", "--no-cache"));
-        assert!(flag_is("--no-cache=true", "--no-cache"));
-        assert!(!flag_is("--no-cache-filter=builder", "--no-cache"));
+        use diagnose::has_flag;
+        assert!(has_flag("docker build --no-cache .", "--no-cache"));
+        assert!(has_flag("docker build --no-cache=true .", "--no-cache"));
+        assert!(!has_flag(
+            "docker build --no-cache-filter=builder .",
+            "--no-cache"
+        ));
     }
 
     #[test]
