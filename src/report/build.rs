@@ -243,7 +243,7 @@ pub fn table(sum: &Summary, steps: &[Step], color: bool, width: Option<u16>) -> 
         t.force_no_tty();
     }
     for (k, v) in headline(sum) {
-        t.add_row(vec![Cell::new(k), Cell::new(v)]);
+        t.add_row(vec![Cell::new(k), Cell::new(printable(&v))]);
     }
     let mut out = t.to_string();
     out.push('\n');
@@ -273,9 +273,12 @@ pub fn table(sum: &Summary, steps: &[Step], color: bool, width: Option<u16>) -> 
         let fix = f
             .fix
             .as_deref()
-            .map(|x| format!("\n  fix: {x}"))
+            .map(|x| format!("\n  fix: {}", printable(x)))
             .unwrap_or_default();
-        line.add_row(vec![sev, Cell::new(format!("{}{fix}", f.message))]);
+        line.add_row(vec![
+            sev,
+            Cell::new(format!("{}{fix}", printable(&f.message))),
+        ]);
         out.push_str(&line.to_string());
         out.push('\n');
     }
@@ -378,24 +381,33 @@ pub fn md(text: &str) -> String {
 }
 
 pub fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    md_table_with(header, rows, md)
+}
+
+/// [`md_table`] with the cells escaped by `escape`.
+fn md_table_with(header: &[&str], rows: &[Vec<String>], escape: fn(&str) -> String) -> String {
     let mut t = Table::new();
     t.load_style(presets::ASCII_MARKDOWN)
         .set_content_arrangement(ContentArrangement::Disabled);
     t.force_no_tty();
     t.set_header(header.iter().map(|h| md(h)).collect::<Vec<_>>());
     for r in rows {
-        t.add_row(r.iter().map(|c| md(c)).collect::<Vec<_>>());
+        t.add_row(r.iter().map(|c| escape(c)).collect::<Vec<_>>());
     }
     t.to_string()
 }
 
-/// The headline as a Markdown table, and a blank line.
+/// The headline as a Markdown table, and a blank line. Its values carry log text (the source,
+/// step names, the import's image): escaped as prose, so none of it renders as markup.
 pub fn md_headline(sum: &Summary) -> String {
     let rows: Vec<Vec<String>> = headline(sum)
         .into_iter()
-        .map(|(k, v)| vec![k.to_string(), v])
+        .map(|(k, v)| vec![md(k), md_prose(&v)])
         .collect();
-    format!("{}\n\n", md_table(&["", "value"], &rows))
+    format!(
+        "{}\n\n",
+        md_table_with(&["", "value"], &rows, str::to_owned)
+    )
 }
 
 /// Log text as an inline code span that no backtick in it can close (outside tables: a pipe
