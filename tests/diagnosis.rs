@@ -22,15 +22,6 @@ fn summary_of(text: &str, baseline: Option<&str>) -> Summary {
     summarize(&input("here", text.as_bytes()), base.as_deref()).unwrap()
 }
 
-/// Real logs the parser cannot read yet (issue 12: prefix inference, indented lines, UTF-16):
-/// their verdict waits on their steps. Listed, checked to still fail, and reported in the run.
-const PARSER_GAPS: [&str; 4] = [
-    "g-goxis-legacy-copy-source-miss",
-    "g-jenkins-frontend-node-base-bumped",
-    "g-legacy-make-docker-no-cache",
-    "g-powershell-utf16-buildkit-no-cache",
-];
-
 #[test]
 fn real_cases_get_their_labelled_cause_with_evidence() {
     let mut cases = Vec::new();
@@ -50,11 +41,6 @@ fn real_cases_get_their_labelled_cause_with_evidence() {
         let bytes = std::fs::read(root().join("logs").join(format!("{name}.log"))).unwrap();
         let sum = summarize(&input(name, &bytes), None).unwrap();
         let v = &sum.verdict;
-        if PARSER_GAPS.contains(&name.as_str()) {
-            assert_eq!(sum.steps, 0, "{name} parses now: take it off PARSER_GAPS");
-            eprintln!("KNOWN GAP {name}: no steps parsed yet (issue 12), verdict not scored");
-            continue;
-        }
         let want = label["cause"].as_str().unwrap();
         let also: Vec<&str> = label["also_acceptable"]
             .as_array()
@@ -83,11 +69,7 @@ fn real_cases_get_their_labelled_cause_with_evidence() {
         }
         right += 1;
     }
-    eprintln!(
-        "diagnosis: {right} of {} real cases right ({} waiting on the parser)",
-        cases.len(),
-        PARSER_GAPS.len()
-    );
+    eprintln!("diagnosis: {right} of {} real cases right", cases.len());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

@@ -48,6 +48,8 @@ pub enum Line<'a> {
     LegacyUsingCache,
     /// `---> Running in <id>`: the instruction ran in a container (not from cache).
     LegacyRunning,
+    /// `---> 3b1f2a9c8d7e` / `--> 3b1f2a9c8d7`: the step's resulting image — it succeeded.
+    LegacyResult,
     /// `# Executing 3 build triggers`.
     BuildTriggers(u32),
     /// `Sending build context to Docker daemon ...`: a legacy build run starts.
@@ -209,7 +211,8 @@ fn trim_start(mut s: &[u8]) -> &[u8] {
     s
 }
 
-fn classify_bare(s: &[u8]) -> Line<'_> {
+/// What a line says with no wrapper peeled (`s` non-empty, trimmed at the end).
+pub(super) fn classify_bare(s: &[u8]) -> Line<'_> {
     match s[0] {
         b'#' => {
             if let Some(l) = vertex_line(s) {
@@ -289,6 +292,28 @@ fn legacy_failure(s: &[u8]) -> Option<Line<'_>> {
         || (s.starts_with(b"ERROR: Service '")
             && memchr::memmem::find(s, b"failed to build").is_some());
     hit.then_some(Line::LegacyFailure(s))
+}
+
+/// True for a line saying a command failed: a shell's or CI's exit status (`exit code 1`,
+/// `exit status 2`, `returned a non-zero code`), CodeBuild's `Command did not exit
+/// successfully`, the daemon's `Error response from daemon`, make's `make: *** [x] Error 1`.
+/// Whose command failed is the caller's question.
+pub fn says_command_failed(s: &[u8]) -> bool {
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::new([
+            "exit code",
+            "Exit code",
+            "exit status",
+            "Exit status",
+            "non-zero code",
+            "did not exit successfully",
+            "Error response from daemon",
+            "make: *** ",
+        ])
+        .expect("static patterns build")
+    })
+    .is_match(s)
 }
 
 /// True for a shell or CI line that runs a docker build (a boundary between build runs):
@@ -530,7 +555,10 @@ fn arrow_line(t: &[u8]) -> Option<Line<'_>> {
         if r.starts_with(b"Running in ") {
             return Some(Line::LegacyRunning);
         }
-        return None; // a layer id, `Running in ...`, `[Warning] ...`: output of the step
+        if (11..=64).contains(&r.len()) && r.iter().all(u8::is_ascii_hexdigit) {
+            return Some(Line::LegacyResult);
+        }
+        return None; // `[Warning] ...`, `Removed intermediate container`: output of the step
     }
     let r = t.strip_prefix(b"=> ")?;
     if r.starts_with(b"=> ") {
@@ -847,6 +875,8 @@ mod tests {
         assert_eq!(classify(b"--> Using cache 5c8a"), Line::LegacyUsingCache);
         assert_eq!(classify(b" ---> Running in 1234"), Line::LegacyRunning);
         assert_eq!(classify(b" ---> 1234abcd"), Line::Text);
+        assert_eq!(classify(b" ---> 3b1f2a9c8d7e"), Line::LegacyResult);
+        assert_eq!(classify(b"--> 3b1f2a9c8d7"), Line::LegacyResult);
         assert!(matches!(
             classify(b"The command '/bin/sh -c make' returned a non-zero code: 2"),
             Line::LegacyFailure(_)

@@ -2,20 +2,24 @@
 //!
 //! Bytes are pushed in chunks of any size (a file read, a gzip block, one CloudWatch event) and
 //! events come out; nothing here reads a file or waits on a socket, so the same parser serves
-//! every source and is tested by feeding it bytes. Three layers:
+//! every source and is tested by feeding it bytes. The layers:
+//! - [`encoding`]: UTF-16 (PowerShell's logs) decoded to UTF-8, anything else passed through;
 //! - [`framer`]: chunks → whole lines, with the line-length cap;
 //! - [`line`]: one line → what it says (nom grammar, stateless);
+//! - [`wrapper`]: the prefix an unknown CI puts before each line, learned from the log;
 //! - [`tracker`]: lines → steps, invocations, CodeBuild phases and commands.
 //!
 //! The output is identical however the input is split, never panics on any bytes, and treats
 //! unrecognised lines as data: only the framing limit is reported, with line and byte offset.
 
+mod encoding;
 pub mod evidence;
 pub mod framer;
 pub mod line;
 mod rawjson;
 mod time;
 pub mod tracker;
+pub mod wrapper;
 
 pub use framer::LongLine;
 pub use tracker::Event;
@@ -53,6 +57,7 @@ pub struct ParseStats {
 
 #[derive(Debug)]
 pub struct Parser {
+    decoder: encoding::Decoder,
     framer: framer::Framer,
     tracker: tracker::Tracker,
 }
@@ -66,6 +71,7 @@ impl Default for Parser {
 impl Parser {
     pub fn new(opts: ParseOptions) -> Self {
         Parser {
+            decoder: encoding::Decoder::default(),
             framer: framer::Framer::new(opts.max_line),
             tracker: tracker::Tracker::new(),
         }
@@ -73,14 +79,16 @@ impl Parser {
 
     /// Feeds the next chunk of a log.
     pub fn push(&mut self, chunk: &[u8]) {
-        let tracker = &mut self.tracker;
-        self.framer.push(chunk, |n, l| tracker.line(n, l));
+        let (framer, tracker) = (&mut self.framer, &mut self.tracker);
+        self.decoder
+            .push(chunk, &mut |b| framer.push(b, |n, l| tracker.line(n, l)));
     }
 
     /// Feeds one CloudWatch log event: its message is one line, its timestamp (ms since the
     /// epoch) is kept and gives legacy-builder steps a duration.
     pub fn push_event(&mut self, timestamp_ms: i64, message: &[u8]) {
         let message = message.strip_suffix(b"\n").unwrap_or(message);
+        self.decoder.assume_utf8();
         self.tracker.set_event_time(Some(timestamp_ms));
         self.push(message);
         self.push(b"\n");
@@ -94,8 +102,10 @@ impl Parser {
 
     /// Ends the input; the remaining events are then available from [`Parser::events`].
     pub fn finish(&mut self) -> ParseStats {
-        let tracker = &mut self.tracker;
-        self.framer.finish(|n, l| tracker.line(n, l));
+        let (framer, tracker) = (&mut self.framer, &mut self.tracker);
+        self.decoder
+            .finish(&mut |b| framer.push(b, |n, l| tracker.line(n, l)));
+        self.framer.finish(|n, l| self.tracker.line(n, l));
         self.tracker.finish();
         ParseStats {
             bytes: self.framer.bytes(),

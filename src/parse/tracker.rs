@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use super::evidence::{self, Place};
 use super::line::{self, Body, Container, Detail, Line, TtyMark};
 use super::rawjson;
+use super::wrapper::{Unread, Unwrapper};
 use crate::model::{CommandEvent, Evidence, EvidenceKind, PhaseEvent, Step, StepKind, StepStatus};
 
 /// Something the parser found.
@@ -129,6 +130,11 @@ struct StepState {
     error: Option<String>,
     canceled: bool,
     // Legacy builder only.
+    /// A `---> <image id>` line: the step produced its image.
+    result: bool,
+    /// A line saying a command failed (`exit code 1`, CodeBuild's `Command did not exit
+    /// successfully`) while the step had no result: the step failed if nothing follows it.
+    failed: Option<String>,
     index: Option<u32>,
     total: Option<u32>,
     legacy_stage: Option<u32>,
@@ -153,6 +159,8 @@ impl StepState {
             completed: false,
             error: None,
             canceled: false,
+            result: false,
+            failed: None,
             index: None,
             total: None,
             legacy_stage: None,
@@ -168,7 +176,7 @@ impl StepState {
         if self.origin == Origin::Legacy {
             return if self.cached {
                 StepStatus::Cached
-            } else if self.error.is_some() {
+            } else if self.error.is_some() || (is_last && self.failed.is_some()) {
                 StepStatus::Error
             } else if is_last && !self.output {
                 StepStatus::Unfinished
@@ -238,7 +246,9 @@ impl StepState {
             status,
             duration_s: self.duration(),
             line: self.line,
-            error: self.error.clone().filter(|e| !e.is_empty()),
+            error: (self.error.clone())
+                .or_else(|| self.failed.clone().filter(|_| status == StepStatus::Error))
+                .filter(|e| !e.is_empty()),
         }
     }
 }
@@ -276,6 +286,8 @@ fn kind_of(name: &str) -> StepKind {
 pub struct Tracker {
     /// Number of the open invocation (1-based).
     invocation: u32,
+    /// Wrappers learned from the log.
+    unwrapper: Unwrapper,
     steps: Vec<StepState>,
     by_vertex: HashMap<u32, usize>,
     by_key: HashMap<Vec<u8>, usize>,
@@ -316,6 +328,24 @@ impl Tracker {
         self.invocation - 1
     }
 
+    /// Lines that held a build line after a prefix not taken for a wrapper.
+    pub fn unread(&self) -> &[Unread] {
+        self.unwrapper.unread()
+    }
+
+    /// A line saying a command failed, while a legacy step waits for its result, may be the
+    /// build failing in that step (the builder's own message can be missing or unrecognised).
+    fn legacy_failure_hint(&mut self, text: &[u8]) {
+        let Some(i) = self.legacy_open else { return };
+        let s = &mut self.steps[i];
+        if s.result || s.failed.is_some() || !line::says_command_failed(text) {
+            return;
+        }
+        let text = line::trim_end(text).trim_ascii_start();
+        let text = &text[..text.len().min(Evidence::MAX_TEXT)];
+        s.failed = Some(String::from_utf8_lossy(text).into_owned());
+    }
+
     /// One complete line.
     pub fn line(&mut self, line_no: u64, raw: &[u8]) {
         if self.pretty_json.is_some() && self.pretty_json_line(raw) {
@@ -327,11 +357,11 @@ impl Tracker {
         }
         let clean;
         let mut text = raw;
-        let mut l = line::classify(raw);
+        let mut l = self.unwrapper.classify(line_no, raw);
         if l == Line::Text && memchr::memchr(0x1b, raw).is_some() {
             clean = line::strip_ansi(raw);
             text = &clean;
-            l = line::classify(text);
+            l = self.unwrapper.classify(line_no, text);
         }
         // Plain lines, failure lines and CodeBuild's own (`Command did not exit successfully
         // docker build`) can be evidence; a legacy RUN's own output is not scanned.
@@ -343,6 +373,16 @@ impl Tracker {
         };
         if noted {
             self.note(line_no, None, text, Place::Text);
+        }
+        let container_other = matches!(
+            l,
+            Line::Container {
+                what: Container::Other,
+                ..
+            }
+        );
+        if l == Line::Text || container_other {
+            self.legacy_failure_hint(text);
         }
         self.apply(line_no, l);
     }
@@ -414,6 +454,10 @@ impl Tracker {
             } => self.legacy_step(line_no, stage, buildah, index, total, name),
             Line::LegacyUsingCache => self.legacy_output(|s| s.cached = true),
             Line::LegacyRunning => self.legacy_output(|s| s.cached = false),
+            Line::LegacyResult => self.legacy_output(|s| {
+                s.result = true;
+                s.failed = None;
+            }),
             Line::BuildTriggers(n) => {
                 self.trigger_steps_left = n;
                 self.legacy_output(|_| {});
@@ -514,7 +558,7 @@ impl Tracker {
         };
         let s = &self.steps[idx];
         let header_like = text.first() == Some(&b'[') && memchr::memchr(b']', text).is_some();
-        header_like && s.announced && line::trim_end(text) != s.name.as_bytes()
+        header_like && s.announced && !same_vertex(line::trim_end(text), s.name.as_bytes())
     }
 
     /// Whether plain text lines can be evidence now: not while a legacy RUN (or COPY, …) prints
@@ -747,6 +791,20 @@ impl Tracker {
         self.previous = steps;
         self.invocation += 1;
     }
+}
+
+/// Whether two headers name one vertex. Compose and bake print a vertex shared by several
+/// services again under each service's name — `[api 2/6] COPY . .`, then `[web 2/6] COPY . .`,
+/// `[api internal] load …` and `[web internal] load …` — so the first word inside the brackets
+/// may differ when the rest agrees.
+fn same_vertex(a: &[u8], b: &[u8]) -> bool {
+    fn split(h: &[u8]) -> Option<(&[u8], &[u8])> {
+        let close = memchr::memchr(b']', h)?;
+        let inside = h[1..close].trim_ascii();
+        let last = inside.rsplit(|b| *b == b' ').next()?;
+        Some((last, &h[close..]))
+    }
+    a == b || (split(a).is_some() && split(a) == split(b))
 }
 
 /// The same run printed again: every step equals the previous run's step at the same place.

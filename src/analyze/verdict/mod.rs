@@ -325,12 +325,17 @@ fn runs<'a>(
                     .map(|e| e.line),
             );
             let first = start_lines.min().unwrap_or(u64::MAX);
-            // The command that launched it: the last one before it and after the run before.
-            let before = launches.partition_point(|c| c.line < first);
-            let command = before
-                .checked_sub(1)
-                .map(|i| launches[i])
-                .filter(|c| c.line > previous_end);
+            // The command that launched it: the last one before it and after the run before —
+            // or, when streams interleave (PowerShell prints the command line in the error
+            // record of the first stderr line), the last one before its first step.
+            let first_step = steps.iter().map(|s| s.line).min().unwrap_or(first);
+            let last_before = |line: u64| {
+                let before = launches.partition_point(|c| c.line < line);
+                (before.checked_sub(1))
+                    .map(|i| launches[i])
+                    .filter(|c| c.line > previous_end)
+            };
+            let command = last_before(first).or_else(|| last_before(first_step));
             previous_end = (steps.iter().map(|s| s.line))
                 .chain(evidence.iter().map(|e| e.line))
                 .max()
@@ -670,7 +675,16 @@ fn miss(run: &Run, baseline: Option<&[Step]>) -> Option<Finding> {
     let command_quote = run.quote_command();
     let any_hit = run.body.iter().any(|s| hit(s));
 
-    if run.command_has("--no-cache") == Some(true) && !any_hit {
+    // BuildKit still reports a WORKDIR as CACHED under --no-cache: only a step that makes
+    // content (RUN, COPY, ADD) taken from cache says the flag was not in effect.
+    let content_hit = run.body.iter().any(|s| {
+        hit(s)
+            && !matches!(
+                s.instruction.as_deref(),
+                Some("WORKDIR" | "ENV" | "ARG" | "LABEL")
+            )
+    });
+    if run.command_has("--no-cache") == Some(true) && !content_hit {
         return Some(
             Finding::new(
                 Cause::NoCacheFlag,

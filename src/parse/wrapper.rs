@@ -1,0 +1,328 @@
+//! Wrappers the grammar has never seen: the prefix a CI system puts before each line, inferred
+//! from the log itself.
+//!
+//! [`line::classify`] peels the wrappers it knows by form (timestamps, console line numbers,
+//! compose services, log levels). Any other prefix is found from the other end: a line whose
+//! text after some prefix is an *anchor* — a build line prose is not mistaken for, such as
+//! `#5 [2/6] RUN`, `Step 3/12 : COPY`, `[Container] 2024/…`, ` ---> Using cache`, `#5 DONE 1.2s`
+//! — is read as that line when the prefix looks like a wrapper (short, ending at whitespace
+//! after a stamp, bracket, bar or colon; not prose such as `+ echo `). The prefix's *shape*
+//! (runs of digits, letters and blanks as classes, punctuation as itself) is then remembered, so
+//! that weaker lines under the same wrapper (`#5 12.3 output`, `#5 exporting to image`) are read
+//! too while timestamps, line numbers and service names change from line to line. A line that
+//! means something without a prefix is never re-read.
+//!
+//! Nothing is buffered or looked ahead: each line is decided as it arrives, from the lines
+//! before it, so the result is the same however the input was chunked, and the state is a few
+//! shapes.
+
+use super::line::{self, Body, Line, TtyMark};
+
+/// The longest prefix considered, in bytes (an RFC 3339 stamp, a job name and a level fit).
+const MAX_PREFIX: usize = 120;
+/// Shapes remembered (compose prints one per service name form; a log rarely has more).
+const MAX_SHAPES: usize = 8;
+/// The longest shape remembered, in classes.
+const MAX_SHAPE: usize = 48;
+
+/// A prefix's shape: `2024/01/02 15:04:05 ` → `0/0/0 0:0:0 `, `web-1  | ` → `a-0 | `.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shape {
+    len: u8,
+    bytes: [u8; MAX_SHAPE],
+}
+
+impl Shape {
+    fn of(prefix: &[u8]) -> Option<Shape> {
+        let mut s = Shape {
+            len: 0,
+            bytes: [0; MAX_SHAPE],
+        };
+        for &b in prefix {
+            let class = match b {
+                b'0'..=b'9' => b'0',
+                b'a'..=b'z' | b'A'..=b'Z' => b'a',
+                b' ' | b'\t' => b' ',
+                _ => b,
+            };
+            let len = usize::from(s.len);
+            if len > 0 && s.bytes[len - 1] == class && matches!(class, b'0' | b'a' | b' ') {
+                continue;
+            }
+            if len == MAX_SHAPE {
+                return None;
+            }
+            s.bytes[len] = class;
+            s.len += 1;
+        }
+        Some(s)
+    }
+}
+
+/// One unrecognised line's first anchor, kept for the "no steps found" message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    /// 1-based line number.
+    pub line: u64,
+    /// What stood before the anchor (lossy UTF-8, at most [`MAX_PREFIX`] bytes).
+    pub prefix: String,
+}
+
+/// How many unread anchor lines are remembered.
+const KEEP_UNREAD: usize = 3;
+
+/// The wrapper shapes learned so far.
+#[derive(Debug, Default)]
+pub struct Unwrapper {
+    /// Most recently used first.
+    shapes: Vec<Shape>,
+    unread: Vec<Unread>,
+}
+
+impl Unwrapper {
+    /// What `raw` says: the line grammar's answer, or, for a line it cannot read, the anchor
+    /// after a wrapper.
+    pub fn classify<'a>(&mut self, line_no: u64, raw: &'a [u8]) -> Line<'a> {
+        let l = line::classify(raw);
+        if !matches!(l, Line::Text | Line::DockerCommand(_)) {
+            return l;
+        }
+        let s = line::trim_end(raw);
+        let end = s.len().min(MAX_PREFIX + 1);
+        let mut unread = None;
+        for p in 1..end {
+            if !starts_anchor(s[p - 1], s[p]) {
+                continue;
+            }
+            let anchor = line::classify_bare(&s[p..]);
+            if matches!(anchor, Line::Text | Line::Blank) {
+                continue;
+            }
+            let prefix = &s[..p];
+            let shape = Shape::of(prefix);
+            if let Some(i) = shape.and_then(|sh| self.shapes.iter().position(|&k| k == sh)) {
+                self.shapes[..=i].rotate_right(1);
+                return anchor;
+            }
+            if is_strong(&anchor) && looks_like_wrapper(prefix) {
+                if let Some(sh) = shape {
+                    self.shapes.truncate(MAX_SHAPES - 1);
+                    self.shapes.insert(0, sh);
+                }
+                return anchor;
+            }
+            unread.get_or_insert(p);
+        }
+        if let Some(p) = unread {
+            if self.unread.len() < KEEP_UNREAD {
+                self.unread.push(Unread {
+                    line: line_no,
+                    prefix: String::from_utf8_lossy(&s[..p]).into_owned(),
+                });
+            }
+        }
+        l
+    }
+
+    /// The first lines that held a build line after a prefix that could not be taken for a
+    /// wrapper.
+    pub fn unread(&self) -> &[Unread] {
+        &self.unread
+    }
+}
+
+/// Where an anchor can start: a token after a blank or a wrapper's closing mark, on a byte that
+/// can begin a line the grammar recognises.
+fn starts_anchor(before: u8, first: u8) -> bool {
+    matches!(before, b' ' | b'\t' | b'|' | b']')
+        && matches!(
+            first,
+            b'#' | b'[' | b'{' | b'S' | b'-' | b'=' | b'C' | b'T' | b'E' | b'e' | b'A'
+        )
+}
+
+/// A wrapper ends with a stamp, a number, a bracket, a bar or a colon — never with a word of
+/// prose or a quote (`+ echo `, `See issue `, `msg="`) — and holds no control characters.
+fn looks_like_wrapper(prefix: &[u8]) -> bool {
+    let body = line::trim_end(prefix);
+    if prefix.iter().any(|&b| b < 0x20 && b != b'\t') {
+        return false;
+    }
+    match body.last() {
+        None => true, // indentation alone
+        Some(&last) => !last.is_ascii_lowercase() && !b"\"'`=(,;&".contains(&last),
+    }
+}
+
+/// Dockerfile instructions, as the legacy builder prints them after `Step i/n :`.
+const INSTRUCTIONS: [&[u8]; 18] = [
+    b"FROM",
+    b"RUN",
+    b"COPY",
+    b"ADD",
+    b"WORKDIR",
+    b"ENV",
+    b"ARG",
+    b"EXPOSE",
+    b"CMD",
+    b"ENTRYPOINT",
+    b"USER",
+    b"VOLUME",
+    b"LABEL",
+    b"ONBUILD",
+    b"STOPSIGNAL",
+    b"HEALTHCHECK",
+    b"SHELL",
+    b"MAINTAINER",
+];
+
+/// Names of BuildKit's own vertices, which carry no `[...]` label.
+const VERTEX_NAMES: [&[u8]; 12] = [
+    b"exporting ",
+    b"importing cache",
+    b"resolve image config",
+    b"load metadata",
+    b"load build definition",
+    b"load .dockerignore",
+    b"writing image",
+    b"naming to",
+    b"pushing layers",
+    b"preparing layers",
+    b"sending tarball",
+    b"transferring ",
+];
+
+/// Whether a line is a build line no prose is taken for, so that it can teach a wrapper.
+fn is_strong(l: &Line<'_>) -> bool {
+    match l {
+        Line::Vertex { body, .. } => match body {
+            Body::Done(_) | Body::Cached | Body::Canceled | Body::Error(_) => true,
+            Body::Text(t) => {
+                (t.first() == Some(&b'[') && memchr::memchr(b']', t).is_some())
+                    || VERTEX_NAMES.iter().any(|n| t.starts_with(n))
+            }
+            Body::Output | Body::Ellipsis | Body::Detail(_) => false,
+        },
+        Line::LegacyStep { name, .. } => {
+            let word = name
+                .split(|b| b.is_ascii_whitespace())
+                .next()
+                .unwrap_or(b"");
+            INSTRUCTIONS.iter().any(|i| i.eq_ignore_ascii_case(word))
+        }
+        Line::TtyVertex { mark, name, .. } => *mark != TtyMark::None || name.first() == Some(&b'['),
+        Line::BuildingWith(_)
+        | Line::TtyFrame { .. }
+        | Line::LegacyUsingCache
+        | Line::LegacyRunning
+        | Line::LegacyResult
+        | Line::BuildTriggers(_)
+        | Line::SendingContext
+        | Line::LegacySuccess
+        | Line::LegacyFailure(_)
+        | Line::Container { .. } => true,
+        Line::Blank
+        | Line::Text
+        | Line::BuildahCommit
+        | Line::RawJson(_)
+        | Line::DockerCommand(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(lines: &[&str]) -> Vec<String> {
+        let mut u = Unwrapper::default();
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| format!("{:?}", u.classify(i as u64 + 1, l.as_bytes())))
+            .collect()
+    }
+
+    fn is_text(s: &str) -> bool {
+        s == "Text" || s.starts_with("DockerCommand")
+    }
+
+    #[test]
+    fn unknown_wrappers_are_learned_from_strong_lines() {
+        for prefix in [
+            "  ",
+            "12\t",
+            "[Build/build   ]   | ",
+            "10:42:07 | DEBUG | ",
+            "1|webhook  | ",
+            "Step #0: ",
+            "Step #1 - \"build\": ",
+            "2024/01/02 15:04:05 ",
+            "[build] [2024-01-02T15:04:05+01:00] ",
+            "[error] ",
+            "remote: ",
+        ] {
+            let got = read(&[
+                &format!("{prefix}#1 [internal] load build definition from Dockerfile"),
+                &format!("{prefix}#1 transferring dockerfile: 2B done"),
+                &format!("{prefix}#5 0.512 + docker build ."),
+                &format!("{prefix}#5 DONE 0.1s"),
+            ]);
+            assert!(
+                got.iter().all(|g| g.starts_with("Vertex")),
+                "{prefix:?}: {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn varying_stamps_share_a_shape() {
+        let got = read(&[
+            "2024/01/02 15:04:05 Step 1/3 : FROM alpine",
+            "2024/01/02 15:04:06  ---> Using cache",
+            "2024/01/02 15:04:07 #3 12.5 output under a changed second",
+            "2024/01/02 16:00:00 #3 exporting to image",
+        ]);
+        assert!(got[0].starts_with("LegacyStep"), "{got:?}");
+        assert_eq!(got[1], "LegacyUsingCache");
+        assert!(
+            got[2].starts_with("Vertex") && got[3].starts_with("Vertex"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn prose_is_not_a_wrapper() {
+        let got = read(&[
+            "See issue #12 for details",
+            "+ echo Step 1/2 : FROM alpine",
+            "echo \"#5 DONE 1.2s\"",
+            "msg=\"#1 [internal] load\"",
+            "we fixed #5 [2/6] RUN make in the end",
+        ]);
+        assert!(got.iter().all(|g| is_text(g)), "{got:?}");
+    }
+
+    #[test]
+    fn weak_lines_need_a_learned_wrapper() {
+        // Output under a prefix no strong line taught stays text.
+        let got = read(&["Step #0: #5 0.51 output", "Step #0: #5 exporting to image"]);
+        assert!(is_text(&got[0]), "{got:?}");
+        assert!(got[1].starts_with("Vertex"), "{got:?}");
+        let got = read(&["Step #0: #5 0.51 output"]);
+        assert!(is_text(&got[0]));
+    }
+
+    #[test]
+    fn unread_anchor_lines_are_remembered() {
+        let mut u = Unwrapper::default();
+        u.classify(1, b"nothing here");
+        u.classify(2, b"+ echo Step 1/2 : FROM alpine");
+        assert_eq!(
+            u.unread(),
+            [Unread {
+                line: 2,
+                prefix: "+ echo ".into()
+            }]
+        );
+    }
+}
