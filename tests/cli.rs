@@ -283,6 +283,19 @@ fn unusable_inputs_exit_2_naming_the_file() {
 }
 
 #[test]
+fn build_lines_behind_an_unknown_prefix_are_named_when_no_step_is_read() {
+    let log =
+        temp_file(b"intro\n+ echo Step 1/2 : FROM alpine\n\tnothing\nsay ' #3 [1/2] FROM x\n");
+    let out = run(&["steps", log.path().to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 2 ") && err.contains("\"+ echo \"") && err.contains("also line 4"),
+        "{err}"
+    );
+}
+
+#[test]
 fn truncated_gzip_keeps_the_steps_read_and_warns() {
     let plain = std::fs::read(fixture(BUILDKIT)).unwrap();
     let gz = gzip(&plain);

@@ -169,6 +169,19 @@ pub fn report_problems(
             stats.long_line_count, first.line, first.offset, first.len
         );
     }
+    if let (0, [first, more @ ..]) = (steps, stats.unread.as_slice()) {
+        let also: Vec<String> = more.iter().map(|u| u.line.to_string()).collect();
+        let also = match also.is_empty() {
+            true => String::new(),
+            false => format!(" (also line {})", also.join(", ")),
+        };
+        eprintln!(
+            "cachescope: warning: {input}: line {} holds what looks like a docker build line after \
+             {:?}, which cachescope did not take for a line prefix{also}; if your CI writes it, \
+             please report it with these lines",
+            first.line, first.prefix
+        );
+    }
     let parsed = format!(
         "{} bytes, {} lines, {} docker build run(s), {steps} steps",
         stats.bytes, stats.lines, stats.invocations

@@ -53,6 +53,9 @@ pub struct ParseStats {
     /// All over-long lines skipped.
     pub long_line_count: u64,
     pub invocations: u32,
+    /// The first lines that held a build line after a prefix not taken for a wrapper: what a
+    /// user reports when a log gives no steps.
+    pub unread: Vec<wrapper::Unread>,
 }
 
 #[derive(Debug)]
@@ -113,6 +116,7 @@ impl Parser {
             long_lines: self.framer.long_lines().to_vec(),
             long_line_count: self.framer.long_line_count(),
             invocations: self.tracker.invocations(),
+            unread: self.tracker.unread().to_vec(),
         }
     }
 }

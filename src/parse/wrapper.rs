@@ -57,6 +57,20 @@ impl Shape {
         }
         Some(s)
     }
+
+    fn classes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// Whether a whole line of shape `line` is this wrapper alone, or its outer part (a line
+    /// number without the tool prefix that follows it on other lines): the line's classes
+    /// begin this shape up to a blank, and are not only a word (`Done` is output).
+    fn is_bare(&self, line: &Shape) -> bool {
+        let (mine, theirs) = (self.classes(), line.classes());
+        mine.starts_with(theirs)
+            && matches!(mine.get(theirs.len()), None | Some(b' '))
+            && theirs.iter().any(|&c| c != b'a')
+    }
 }
 
 /// One unrecognised line's first anchor, kept for the "no steps found" message.
@@ -88,6 +102,13 @@ impl Unwrapper {
             return l;
         }
         let s = line::trim_end(raw);
+        if l == Line::Text && s.len() <= MAX_PREFIX {
+            // A learned wrapper with nothing after it: a blank line of the wrapped output.
+            let whole = Shape::of(s);
+            if whole.is_some_and(|w| self.shapes.iter().any(|k| k.is_bare(&w))) {
+                return Line::Blank;
+            }
+        }
         let end = s.len().min(MAX_PREFIX + 1);
         let mut unread = None;
         for p in 1..end {
@@ -310,6 +331,19 @@ mod tests {
         assert!(got[1].starts_with("Vertex"), "{got:?}");
         let got = read(&["Step #0: #5 0.51 output"]);
         assert!(is_text(&got[0]));
+    }
+
+    #[test]
+    fn a_learned_wrapper_alone_is_a_blank_line() {
+        let got = read(&[
+            "12\tStep #0: #1 [internal] load",
+            "13\tStep #1:",
+            "14\tStep #12: ",
+            "15",
+            "16\tStep 3:",
+            "Done",
+        ]);
+        assert_eq!(got[1..], ["Blank", "Blank", "Blank", "Text", "Text"]);
     }
 
     #[test]
