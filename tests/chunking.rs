@@ -110,6 +110,30 @@ fn diagnosis_logs_split_anywhere_keep_their_evidence() {
     assert!(with_evidence >= 15, "{with_evidence} logs with evidence");
 }
 
+/// The real logs of other CIs' wrappings (testdata/wild): what the parser learns about a
+/// wrapper, and the text encoding it sniffs from the first bytes, do not depend on the chunks.
+#[test]
+fn wild_logs_split_anywhere_read_the_same() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/wild/logs");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let bytes = std::fs::read(&p).unwrap();
+        let name = p.display().to_string();
+        let whole = parse_bytes(&bytes);
+        for at in 0..bytes.len().min(64) {
+            let split = parse_chunks([&bytes[..at], &bytes[at..]]);
+            assert_same(&name, &format!("at byte {at}"), &split, &whole);
+        }
+        for size in [1, 7, 4096] {
+            let how = format!("in {size}-byte chunks");
+            assert_same(&name, &how, &parse_chunks(bytes.chunks(size)), &whole);
+        }
+        n += 1;
+    }
+    assert!(n >= 30, "{n} wild logs");
+}
+
 #[test]
 fn one_cloudwatch_event_per_line_gives_the_file_steps() {
     for (name, bytes) in fixtures() {

@@ -26,8 +26,8 @@ pub enum Line<'a> {
     /// `#0 building with "default" instance using docker driver` — a new docker build run (the
     /// text after `#0 `).
     BuildingWith(&'a [u8]),
-    /// TTY renderer frame header: `[+] Building 12.3s (8/8) FINISHED`.
-    TtyFrame { finished: bool },
+    /// TTY renderer frame header: `[+] Building 12.3s (8/8) FINISHED`, with its vertex total.
+    TtyFrame { finished: bool, total: Option<u32> },
     /// TTY renderer vertex row: ` => CACHED [2/3] RUN x   0.0s`.
     TtyVertex {
         mark: TtyMark,
@@ -304,6 +304,7 @@ pub fn says_command_failed(s: &[u8]) -> bool {
         aho_corasick::AhoCorasick::new([
             "exit code",
             "Exit code",
+            "exited with code",
             "exit status",
             "Exit status",
             "non-zero code",
@@ -591,7 +592,10 @@ fn arrow_line(t: &[u8]) -> Option<Line<'_>> {
 fn tty_frame(s: &[u8]) -> Res<'_, Line<'_>> {
     let (rest, _) = tag("[+] Building ").parse(s)?;
     let finished = memchr::memmem::find(rest, b"FINISHED").is_some();
-    Ok((b"", Line::TtyFrame { finished }))
+    // `12.3s (8/9)`: the second number is how many vertices the build has so far.
+    let count: Res<'_, _> = (float, tag("s ("), digit1, char('/'), digit1, char(')')).parse(rest);
+    let total = count.ok().map(|(_, (_, _, _, _, n, _))| to_u32(n));
+    Ok((b"", Line::TtyFrame { finished, total }))
 }
 
 fn container_line(s: &[u8]) -> Res<'_, Line<'_>> {

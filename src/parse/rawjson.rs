@@ -1,16 +1,36 @@
-//! `docker buildx build --progress=rawjson`: one BuildKit `SolveStatus` JSON object per line.
+//! JSON progress, one object per line: `docker buildx build --progress=rawjson` (BuildKit
+//! `SolveStatus`), and the Docker Engine API's build stream that docker-py, dockerode and other
+//! API clients log (`{"stream":"Step 1/3 : FROM alpine\n"}`, `{"error":"..."}`).
 //!
-//! Only the vertex records matter for cache analysis; statuses, logs and warnings are skipped
-//! without being materialised. Times are rounded to 0.1 s, as the plain printer shows them, so a
+//! Of a SolveStatus only the vertex records matter for cache analysis; statuses, logs and
+//! warnings are skipped without being materialised. An Engine API message carries the text
+//! the CLI would have printed, which is then read as such. Times are rounded to 0.1 s, as the plain printer shows them, so a
 //! build gives the same steps whichever progress mode printed it.
 
 use serde::Deserialize;
 use std::borrow::Cow;
 
 #[derive(Deserialize)]
-struct SolveStatus<'a> {
+struct JsonLine<'a> {
+    // SolveStatus
     #[serde(borrow, default)]
     vertexes: Vec<RawVertex<'a>>,
+    // Engine API build stream
+    #[serde(borrow, default)]
+    stream: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    error: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    status: Option<Cow<'a, str>>,
+}
+
+/// What one JSON progress line says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// BuildKit vertex records (none for a status-only SolveStatus).
+    Vertexes(Vec<VertexUpdate>),
+    /// Engine API text: build output (one or more lines), an error or a pull status.
+    Text(String),
 }
 
 #[derive(Deserialize)]
@@ -39,10 +59,15 @@ pub struct VertexUpdate {
     pub completed: Option<Result<f64, String>>,
 }
 
-/// The vertex updates in one rawjson line; `None` if the line is not a SolveStatus.
-pub fn vertex_updates(line: &[u8]) -> Option<Vec<VertexUpdate>> {
-    let status: SolveStatus = serde_json::from_slice(line).ok()?;
-    Some(
+/// What one JSON line says; `None` if it is not a JSON object.
+pub fn parse(line: &[u8]) -> Option<Message> {
+    let status: JsonLine = serde_json::from_slice(line).ok()?;
+    if status.vertexes.is_empty() {
+        if let Some(text) = status.stream.or(status.error).or(status.status) {
+            return Some(Message::Text(text.into_owned()));
+        }
+    }
+    Some(Message::Vertexes(
         status
             .vertexes
             .into_iter()
@@ -67,5 +92,5 @@ pub fn vertex_updates(line: &[u8]) -> Option<Vec<VertexUpdate>> {
                 }
             })
             .collect(),
-    )
+    ))
 }

@@ -130,7 +130,7 @@ struct StepState {
     error: Option<String>,
     canceled: bool,
     // Legacy builder only.
-    /// A `---> <image id>` line: the step produced its image.
+    /// A `---> <image id>` or `Successfully built` line: the step produced its image.
     result: bool,
     /// A line saying a command failed (`exit code 1`, CodeBuild's `Command did not exit
     /// successfully`) while the step had no result: the step failed if nothing follows it.
@@ -178,7 +178,8 @@ impl StepState {
                 StepStatus::Cached
             } else if self.error.is_some() || (is_last && self.failed.is_some()) {
                 StepStatus::Error
-            } else if is_last && !self.output {
+            } else if is_last && !self.result {
+                // The log stops inside the step: it never printed its image.
                 StepStatus::Unfinished
             } else {
                 StepStatus::Rebuilt
@@ -288,12 +289,20 @@ pub struct Tracker {
     invocation: u32,
     /// Wrappers learned from the log.
     unwrapper: Unwrapper,
+    /// The input ended (no next run closes the open one).
+    at_end: bool,
+    /// A command other than a docker build ran since the last run closed (`cat build.log`).
+    other_command: bool,
+    /// Reading the text of an Engine API JSON message.
+    in_json_text: bool,
     steps: Vec<StepState>,
     by_vertex: HashMap<u32, usize>,
     by_key: HashMap<Vec<u8>, usize>,
     legacy_open: Option<usize>,
     trigger_steps_left: u32,
     tty_finished: bool,
+    /// The vertex total of the last frame header.
+    tty_total: Option<u32>,
     tty_frame_seen: bool,
     previous: Vec<Step>,
     /// Timestamp of the current line's CloudWatch event, when the source has one.
@@ -390,6 +399,7 @@ impl Tracker {
     /// Ends the input: closes the open invocation.
     pub fn finish(&mut self) {
         self.pretty_json = None;
+        self.at_end = true;
         self.close_invocation();
         // Evidence with no step to go with (a build that failed before its first step, such as
         // an unsupported `--cache-to`): it belongs to the run that never started.
@@ -439,9 +449,15 @@ impl Tracker {
                     line: line_no,
                 }));
             }
-            // Frames are redraws of one build; only explicit boundaries split TTY output.
-            Line::TtyFrame { finished } => {
+            // Frames are redraws of one build; a build that finished is followed by another
+            // only when a frame counts a different number of vertices (builds run side by side
+            // in one terminal each end with their own final frame).
+            Line::TtyFrame { finished, total } => {
+                if self.tty_finished && total != self.tty_total {
+                    self.close_invocation();
+                }
                 self.tty_finished = finished;
+                self.tty_total = total;
                 self.tty_frame_seen = true;
             }
             Line::TtyVertex { mark, name, secs } => self.tty_vertex(line_no, mark, name, secs),
@@ -468,6 +484,7 @@ impl Tracker {
             Line::LegacySuccess | Line::BuildahCommit => {
                 if let Some(i) = self.legacy_open {
                     self.steps[i].output = true;
+                    self.steps[i].result = true;
                     self.close_legacy_step(i, true);
                     self.close_invocation();
                 }
@@ -631,8 +648,19 @@ impl Tracker {
     }
 
     fn raw_json(&mut self, line_no: u64, json: &[u8]) {
-        let Some(updates) = rawjson::vertex_updates(json) else {
-            return self.legacy_output(|_| {});
+        let updates = match rawjson::parse(json) {
+            Some(rawjson::Message::Vertexes(updates)) => updates,
+            // The CLI's own text inside an Engine API message (not decoded twice: a message
+            // quoting a message is text).
+            Some(rawjson::Message::Text(text)) if !self.in_json_text => {
+                self.in_json_text = true;
+                for l in text.lines() {
+                    self.line(line_no, l.as_bytes());
+                }
+                self.in_json_text = false;
+                return;
+            }
+            _ => return self.legacy_output(|_| {}),
         };
         for u in updates {
             let idx = self.keyed_step(u.digest.as_bytes(), Origin::RawJson, &u.name, line_no);
@@ -663,6 +691,15 @@ impl Tracker {
     ) {
         if let Some(open) = self.legacy_open {
             let open_step = &self.steps[open];
+            let name_now = line::trim_end(name);
+            if !open_step.output
+                && open_step.index == Some(index)
+                && open_step.total == total
+                && open_step.legacy_stage == stage
+                && open_step.name.as_bytes() == name_now
+            {
+                return; // the same header printed twice (some CI agents double lines)
+            }
             let trigger_like =
                 open_step.index.is_some_and(|i| index <= i) || open_step.total != total;
             if self.trigger_steps_left > 0 && trigger_like {
@@ -680,9 +717,13 @@ impl Tracker {
                 (Some(a), Some(b)) if a != b => b < a,
                 _ => prev.index.is_some_and(|i| index <= i),
             };
-            self.close_legacy_step(open, true);
             if restarted {
+                if self.event_ms.is_some() {
+                    self.steps[open].end_ms = self.event_ms;
+                }
                 self.close_invocation();
+            } else {
+                self.close_legacy_step(open, true);
             }
         } else if self.steps.iter().any(|s| s.origin == Origin::Legacy) {
             self.close_invocation();
@@ -744,9 +785,11 @@ impl Tracker {
             Container::RunningCommand(c) => {
                 // CodeBuild runs one command at a time: a new one ends a docker build that has
                 // steps (and its output, such as a `docker pull`, belongs to what comes next).
-                if line::launches_docker_build(c) || !self.steps.is_empty() {
+                let build = line::launches_docker_build(c);
+                if build || !self.steps.is_empty() {
                     self.close_invocation();
                 }
+                self.other_command |= !build;
                 self.events.push(Event::Command(CommandEvent {
                     command: text(c),
                     at_ms: Some(at_ms),
@@ -757,8 +800,15 @@ impl Tracker {
         }
     }
 
+    /// Closes the open run where the next one begins (or the input ends, `at_end`).
     fn close_invocation(&mut self) {
         if let Some(i) = self.legacy_open {
+            // A legacy step without its image when the next run starts (a retry, the next
+            // command) did not finish: its build failed.
+            let s = &mut self.steps[i];
+            if !self.at_end && !s.result && s.failed.is_none() {
+                s.failed = Some(String::new());
+            }
             self.close_legacy_step(i, false);
         }
         self.trigger_steps_left = 0;
@@ -782,7 +832,10 @@ impl Tracker {
             .map(|(i, s)| s.to_step(self.invocation, i + 1 == n))
             .collect();
         let evidence = self.evidence.take(self.invocation);
-        if is_reprint(&self.previous, &steps) {
+        // A failed run repeated exactly is a retry, unless another command printed it again.
+        let retry = steps.iter().any(|s| s.status == StepStatus::Error) && !self.other_command;
+        self.other_command = false;
+        if is_reprint(&self.previous, &steps) && !retry {
             return;
         }
         self.events.extend(steps.iter().cloned().map(Event::Step));

@@ -242,11 +242,11 @@ fn is_strong(l: &Line<'_>) -> bool {
         | Line::LegacySuccess
         | Line::LegacyFailure(_)
         | Line::Container { .. } => true,
-        Line::Blank
-        | Line::Text
-        | Line::BuildahCommit
-        | Line::RawJson(_)
-        | Line::DockerCommand(_) => false,
+        // JSON progress objects (not any JSON a program logs).
+        Line::RawJson(json) => [&b"{\"vertexes\":"[..], b"{\"stream\":", b"{\"error"]
+            .iter()
+            .any(|k| json.starts_with(k)),
+        Line::Blank | Line::Text | Line::BuildahCommit | Line::DockerCommand(_) => false,
     }
 }
 
