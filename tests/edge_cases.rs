@@ -195,3 +195,112 @@ fn compose_and_platform_prefixed_internal_vertices_are_internal() {
         .collect();
     assert_eq!(kinds, ["internal", "internal", "dockerfile"]);
 }
+
+#[test]
+fn a_service_reprinting_a_shared_vertex_stays_in_the_same_run() {
+    let log = "#0 building with \"default\" instance using docker driver\n\
+               #1 [api internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\
+               #5 [api 2/3] COPY . .\n#5 DONE 0.2s\n\
+               #1 [web internal] load build definition from Dockerfile\n\
+               #5 [web 2/3] COPY . .\n#6 [web 3/3] RUN make\n#6 DONE 3.0s\n";
+    assert_eq!(
+        rows(log),
+        vec![
+            row(1, "#1", "rebuilt", Some(0.0)),
+            row(1, "#5", "rebuilt", Some(0.2)),
+            row(1, "#6", "rebuilt", Some(3.0)),
+        ]
+    );
+    // Another step under the same number is still the next build.
+    let next = log.replace("#5 [web 2/3] COPY . .", "#5 [web 2/3] RUN other");
+    assert_eq!(rows(&next).last().unwrap().0, 2);
+}
+
+#[test]
+fn docker_1x_counts_steps_from_zero_without_a_total() {
+    let log = "Step 0 : FROM ubuntu:14.04\n ---> 8eaa4ff06b53\nStep 1 : RUN make\n ---> Using cache\n ---> 1a2b3c4d5e6f\n\
+               Step 2 : CMD [\"app\"]\n ---> Running in 0f0f0f0f0f0f\n ---> 2b3c4d5e6f70\nSuccessfully built 2b3c4d5e6f70\n";
+    assert_eq!(
+        rows(log),
+        vec![
+            row(1, "Step 0", "rebuilt", None),
+            row(1, "Step 1", "cached", None),
+            row(1, "Step 2", "rebuilt", None),
+        ]
+    );
+}
+
+#[test]
+fn a_legacy_step_without_its_image_failed_when_the_build_command_failed() {
+    let head = "Step 1/2 : FROM node:20\n ---> 1a2b3c4d5e6f\nStep 2/2 : COPY app.js /app/\n";
+    for ending in [
+        "[Container] 2024/01/02 03:04:05.000000 Command did not exit successfully docker build -t app . exit status 1\n",
+        "ERROR: Job failed: exit code 1\n",
+        "Error response from daemon: something the builder never printed before\n",
+        "The command '/bin/sh -c cp app.js /app/' returned a non-zero code: 1\n",
+    ] {
+        let got = rows(&format!("{head}{ending}"));
+        assert_eq!(got[1], row(1, "Step 2/2", "error", None), "{ending}");
+    }
+    // The log stops inside the step: unfinished, output or not.
+    let cut = format!("{head} ---> Running in 0f0f0f0f0f0f\nadded 12 packages\n");
+    assert_eq!(rows(&cut)[1].2, "unfinished");
+    // A step that printed its image succeeded whatever its output said.
+    let ok = format!("{head}npm ERR! exit code 1 (ignored)\n ---> 2b3c4d5e6f70\n");
+    assert_eq!(rows(&ok)[1].2, "rebuilt");
+    // A retry starts before the step printed its image: that attempt failed.
+    let retry = format!("Sending build context to Docker daemon  2kB\n{head}received unexpected HTTP status: 503\nSending build context to Docker daemon  2kB\n{head} ---> 2b3c4d5e6f70\nSuccessfully built 2b3c4d5e6f70\n");
+    let got = rows(&retry);
+    assert_eq!((got[1].0, got[1].2), (1, "error"));
+    assert_eq!((got[3].0, got[3].2), (2, "rebuilt"));
+}
+
+#[test]
+fn stale_tty_frames_keep_the_last_time_and_a_second_finished_build_is_a_new_run() {
+    let log = "[+] Building 3.0s (2/4)\n => [1/2] FROM alpine   1.0s\n => [2/2] RUN make   2.0s\n\
+               [+] Building 9.0s (4/4) FINISHED\n => [1/2] FROM alpine   1.0s\n => [2/2] RUN make   8.0s\n\
+               [+] Building 9.1s (4/4) FINISHED\n => [1/2] FROM alpine   1.0s\n => [2/2] RUN make   8.0s\n\
+               [+] Building 1.0s (3/3) FINISHED\n => CACHED [1/1] FROM debian   0.0s\n";
+    assert_eq!(
+        rows(log),
+        vec![
+            row(1, "#1", "rebuilt", Some(1.0)),
+            row(1, "#2", "rebuilt", Some(8.0)),
+            row(2, "#1", "cached", None),
+        ]
+    );
+}
+
+#[test]
+fn engine_api_json_streams_are_read_as_the_text_they_carry() {
+    let log = "{\"stream\":\"Step 1/2 : FROM alpine\\n\"}\n{\"stream\":\" ---\\u003e 1a2b3c4d5e6f\\n\"}\n\
+               {\"stream\":\"Step 2/2 : RUN false\\n\"}\n{\"stream\":\" ---\\u003e Running in 0f0f0f0f0f0f\\n\"}\n\
+               {\"errorDetail\":{\"code\":1},\"error\":\"The command '/bin/sh -c false' returned a non-zero code: 1\"}\n\
+               {\"stream\":\"{\\\"stream\\\":\\\"Step 1/1 : FROM x\\\\n\\\"}\\n\"}\n";
+    assert_eq!(
+        rows(log),
+        vec![
+            row(1, "Step 1/2", "rebuilt", None),
+            row(1, "Step 2/2", "error", None)
+        ]
+    );
+}
+
+#[test]
+fn a_powershell_utf16_log_reads_as_its_text() {
+    let text = "#1 [internal] load build definition from Dockerfile\r\n#1 DONE 0.1s\r\n#2 [1/1] FROM alpine\r\n#2 CACHED\r\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let got: Vec<_> = parse_bytes(&bytes)
+        .steps
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "[internal] load build definition from Dockerfile",
+            "[1/1] FROM alpine"
+        ]
+    );
+}
