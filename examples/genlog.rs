@@ -1,5 +1,5 @@
-//! Writes a synthetic CodeBuild + BuildKit log to stdout: `genlog SIZE_MB [SEED]`.
-//! Used by `benches/bigfile.sh`.
+//! Writes a synthetic CodeBuild + BuildKit log to stdout: `genlog SIZE_MB [SEED] [dense]`
+//! (`dense`: a few output lines per step, many steps and builds). Used by `benches/bigfile.sh`.
 
 #[path = "../benches/support/synth.rs"]
 mod synth;
@@ -11,6 +11,10 @@ fn main() -> std::io::Result<()> {
     let mb: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(256);
     let seed: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(42);
     let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-    synth::write_log(&mut out, mb << 20, seed)?;
+    if args.next().as_deref() == Some("dense") {
+        synth::write_dense_log(&mut out, mb << 20, seed)?;
+    } else {
+        synth::write_log(&mut out, mb << 20, seed)?;
+    }
     out.flush()
 }

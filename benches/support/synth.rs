@@ -43,6 +43,24 @@ const WORDS: [&str; 16] = [
 /// each with internal vertices, cached and rebuilt Dockerfile steps, two RUN steps whose long
 /// time-prefixed output interleaves (`#N ...` switches and repeated headers), and an export.
 pub fn write_log(out: &mut impl Write, target_bytes: u64, seed: u64) -> io::Result<u64> {
+    write_shaped(out, target_bytes, seed, 200, 2000)
+}
+
+/// [`write_log`] with few output lines per rebuilt step: many builds and steps per megabyte,
+/// the parser's state changes on nearly every line.
+#[allow(dead_code)] // not every user of this module needs it
+pub fn write_dense_log(out: &mut impl Write, target_bytes: u64, seed: u64) -> io::Result<u64> {
+    write_shaped(out, target_bytes, seed, 1, 4)
+}
+
+/// A rebuilt step prints `min_lines` plus up to `spread` lines of output.
+fn write_shaped(
+    out: &mut impl Write,
+    target_bytes: u64,
+    seed: u64,
+    min_lines: u64,
+    spread: u64,
+) -> io::Result<u64> {
     let mut rng = Rng(seed | 1);
     let mut w = CountingWriter { inner: out, n: 0 };
     let mut sec = 0u64;
@@ -82,7 +100,7 @@ pub fn write_log(out: &mut impl Write, target_bytes: u64, seed: u64) -> io::Resu
                 continue;
             }
             // Rebuilt: long output, interleaved with the next vertex now and then.
-            let lines = 200 + rng.below(2000);
+            let lines = min_lines + rng.below(spread);
             let mut clock = 0.0f64;
             for l in 0..lines {
                 clock += rng.below(900) as f64 / 1000.0;
