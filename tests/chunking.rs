@@ -214,4 +214,38 @@ proptest! {
         let split = parse_chunks(text.as_bytes().chunks(7));
         prop_assert_eq!(split, whole);
     }
+
+    /// Wrappers learned from the log, as they vary from line to line, learned the same
+    /// however the lines arrive.
+    #[test]
+    fn wrapped_lines_read_the_same_in_any_chunks(
+        lines in proptest::collection::vec(
+            (
+                prop_oneof![
+                    Just(String::new()),
+                    "[ \t]{1,4}",
+                    "[0-9]{1,4}\t",
+                    r"[a-z]{1,8}-[0-9] {1,3}\| ",
+                    "Step #[0-9]: ",
+                    "20[0-9]{2}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} ",
+                    "[ -~]{0,14} ",
+                ],
+                prop_oneof![
+                    r"#[0-9]{1,2} \[[0-9]/[0-9]\] (RUN|COPY) [a-z ]{0,12}",
+                    r"#[0-9]{1,2} (DONE [0-9]\.[0-9]s|CACHED|[0-9]\.[0-9]{3} [ -~]{0,20})",
+                    "Step [0-9]/[0-9] : (FROM|RUN) [a-z]{1,8}",
+                    " ---> (Using cache|Running in [0-9a-f]{12}|[0-9a-f]{12})",
+                    r#"\{"stream":"Step [0-9]/[0-9] : RUN x\\n"\}"#,
+                    "[ -~]{0,30}",
+                ],
+            ),
+            0..60,
+        ),
+        chunk in 1usize..64,
+    ) {
+        let text: String = lines.iter().map(|(p, l)| format!("{p}{l}\n")).collect();
+        let whole = parse_bytes(text.as_bytes());
+        let split = parse_chunks(text.as_bytes().chunks(chunk));
+        prop_assert_eq!(split, whole);
+    }
 }

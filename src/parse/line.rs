@@ -535,6 +535,9 @@ fn buildah_step(s: &[u8]) -> Res<'_, Line<'_>> {
     let (rest, (index, total)) =
         preceded(tag("STEP "), (digit1, opt(preceded(char('/'), digit1)))).parse(s)?;
     let (name, _) = (char(':'), space0).parse(rest)?;
+    if name.starts_with(b"COMMIT") && matches!(name.get(6), None | Some(b' ')) {
+        return Ok((b"", Line::BuildahCommit)); // podman 1.x: `STEP 3: COMMIT image`
+    }
     Ok((
         b"",
         Line::LegacyStep {

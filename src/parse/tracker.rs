@@ -208,7 +208,9 @@ impl StepState {
                     .map(|d| d as f64 / 1000.0),
                 _ => None,
             },
-            _ => self.done.or(self.detail_secs.filter(|_| !self.cached)),
+            // A cached step did not run: an earlier `DONE` of the vertex is not its time.
+            _ if self.cached => None,
+            _ => self.done.or(self.detail_secs),
         }
     }
 
@@ -295,6 +297,8 @@ pub struct Tracker {
     other_command: bool,
     /// Reading the text of an Engine API JSON message.
     in_json_text: bool,
+    /// The vertex of the last output line (output comes in runs of one vertex).
+    last_output_vertex: Option<u32>,
     steps: Vec<StepState>,
     by_vertex: HashMap<u32, usize>,
     by_key: HashMap<Vec<u8>, usize>,
@@ -481,7 +485,15 @@ impl Tracker {
             Line::BuildahCommit if !self.legacy_open.is_some_and(|i| self.steps[i].buildah) => {
                 self.legacy_output(|_| {})
             }
-            Line::LegacySuccess | Line::BuildahCommit => {
+            // A stage's image is committed; the next stage's steps may follow in this run.
+            Line::BuildahCommit => {
+                if let Some(i) = self.legacy_open {
+                    self.steps[i].output = true;
+                    self.steps[i].result = true;
+                    self.close_legacy_step(i, true);
+                }
+            }
+            Line::LegacySuccess => {
                 if let Some(i) = self.legacy_open {
                     self.steps[i].output = true;
                     self.steps[i].result = true;
@@ -505,9 +517,27 @@ impl Tracker {
 
     fn vertex(&mut self, line_no: u64, id: u32, body: Body<'_>) {
         if matches!(body, Body::Output | Body::Ellipsis) {
-            return; // the bulk of a log: step output changes no state
+            // The bulk of a log: step output changes no state — unless the vertex's header was
+            // never seen (the log starts inside it, or its header was cut out).
+            if self.last_output_vertex != Some(id) {
+                self.last_output_vertex = Some(id);
+                if !self.by_vertex.contains_key(&id) {
+                    self.headerless(id, line_no);
+                }
+            }
+            return;
         }
         let idx = match self.by_vertex.get(&id) {
+            Some(&i) if self.steps[i].name.is_empty() => {
+                if let Body::Text(header) = body {
+                    if header.first() == Some(&b'[') {
+                        // A header after the vertex's first lines names it.
+                        let header = line::trim_end(header);
+                        self.steps[i].name = String::from_utf8_lossy(header).into();
+                    }
+                }
+                i
+            }
             Some(&i) if !self.restarts_numbering(i, &body) => i,
             Some(_) => {
                 // A new header for a vertex number that already ended: the next build run.
@@ -516,7 +546,9 @@ impl Tracker {
             }
             None => {
                 let Body::Text(header) = body else {
-                    return; // output or an ending of a vertex whose header we never saw
+                    // An ending of a vertex whose header was never seen: a step with no name.
+                    self.headerless(id, line_no);
+                    return self.vertex(line_no, id, body);
                 };
                 self.note(line_no, Some(id), header, Place::Vertex);
                 let name = String::from_utf8_lossy(line::trim_end(header)).into_owned();
@@ -564,6 +596,20 @@ impl Tracker {
             Body::Detail(Detail::Other) => return,
         }
         self.announce(idx);
+    }
+
+    /// A vertex first seen without its header: a step with no name, kept only if the log says
+    /// how it ended.
+    fn headerless(&mut self, id: u32, line_no: u64) {
+        let st = StepState::new(
+            Origin::Plain,
+            Some(id),
+            format!("#{id}"),
+            String::new(),
+            line_no,
+        );
+        self.steps.push(st);
+        self.by_vertex.insert(id, self.steps.len() - 1);
     }
 
     /// A build run without a `#0 building with` line (older BuildKit) still restarts its vertex
@@ -725,8 +771,15 @@ impl Tracker {
             } else {
                 self.close_legacy_step(open, true);
             }
-        } else if self.steps.iter().any(|s| s.origin == Origin::Legacy) {
-            self.close_invocation();
+        } else if let Some(prev) = self.steps.iter().rev().find(|s| s.origin == Origin::Legacy) {
+            // After a stage's COMMIT (podman numbers steps on across stages).
+            let restarted = match (prev.legacy_stage, stage) {
+                (Some(a), Some(b)) if a != b => b < a,
+                _ => prev.index.is_none_or(|i| index <= i),
+            };
+            if restarted {
+                self.close_invocation();
+            }
         }
         let name = String::from_utf8_lossy(line::trim_end(name)).into_owned();
         let id = match total {
@@ -819,8 +872,13 @@ impl Tracker {
             }
         }
         self.tty_frame_seen = false;
+        self.last_output_vertex = None;
         self.by_vertex.clear();
         self.by_key.clear();
+        // A vertex seen only by its output, never named or ended, is not a step to report.
+        let known =
+            |s: &StepState| !(s.name.is_empty() && s.status(false) == StepStatus::Unfinished);
+        self.steps.retain(known);
         if self.steps.is_empty() {
             return;
         }

@@ -112,7 +112,7 @@ impl Unwrapper {
         let end = s.len().min(MAX_PREFIX + 1);
         let mut unread = None;
         for p in 1..end {
-            if !starts_anchor(s[p - 1], s[p]) {
+            if !starts_anchor(&s[..p], s[p]) {
                 continue;
             }
             let anchor = line::classify_bare(&s[p..]);
@@ -153,13 +153,41 @@ impl Unwrapper {
 }
 
 /// Where an anchor can start: a token after a blank or a wrapper's closing mark, on a byte that
-/// can begin a line the grammar recognises.
-fn starts_anchor(before: u8, first: u8) -> bool {
-    matches!(before, b' ' | b'\t' | b'|' | b']')
-        && matches!(
-            first,
-            b'#' | b'[' | b'{' | b'S' | b'-' | b'=' | b'C' | b'T' | b'E' | b'e' | b'A'
-        )
+/// can begin a line the grammar recognises — or right after a glued prefix: a line number a
+/// web log viewer copies without a blank (`41Step 1/5 : …`), or the repository GitHub writes
+/// before `#5` when it moves an issue (`moby/moby#5 [2/2] RUN …`).
+fn starts_anchor(prefix: &[u8], first: u8) -> bool {
+    let anchor_byte = matches!(
+        first,
+        b'#' | b'[' | b'{' | b'S' | b'-' | b'=' | b'C' | b'T' | b'E' | b'e' | b'A'
+    );
+    anchor_byte
+        && match prefix.last() {
+            Some(b' ' | b'\t' | b'|' | b']') => true,
+            Some(b'0'..=b'9') => {
+                let glued = glued_token(prefix);
+                glued.len() <= 6 && glued.iter().all(u8::is_ascii_digit)
+            }
+            Some(_) => first == b'#' && is_repository(glued_token(prefix)),
+            None => false,
+        }
+}
+
+/// The part of a prefix glued to the anchor: after its last blank, bar or bracket.
+fn glued_token(prefix: &[u8]) -> &[u8] {
+    let start = prefix.iter().rposition(|b| b" \t|]".contains(b));
+    &prefix[start.map_or(0, |i| i + 1)..]
+}
+
+/// `owner/name`, as GitHub spells a repository.
+fn is_repository(s: &[u8]) -> bool {
+    let part = |p: &[u8]| {
+        !p.is_empty()
+            && p.len() <= 100
+            && p.iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    matches!(s.iter().position(|&b| b == b'/'), Some(i) if part(&s[..i]) && part(&s[i + 1..]))
 }
 
 /// A wrapper ends with a stamp, a number, a bracket, a bar or a colon — never with a word of
@@ -171,6 +199,7 @@ fn looks_like_wrapper(prefix: &[u8]) -> bool {
     }
     match body.last() {
         None => true, // indentation alone
+        Some(_) if is_repository(glued_token(prefix)) => true,
         Some(&last) => !last.is_ascii_lowercase() && !b"\"'`=(,;&".contains(&last),
     }
 }
@@ -309,6 +338,25 @@ mod tests {
             got[2].starts_with("Vertex") && got[3].starts_with("Vertex"),
             "{got:?}"
         );
+    }
+
+    #[test]
+    fn glued_line_numbers_and_moved_issue_references() {
+        let got = read(&[
+            "41Step 1/5 : FROM centos:7",
+            "49 ---> eeb6ee3f44bd",
+            "moby/moby#5 [2/2] RUN env | grep proxy",
+            "moby/moby#5 DONE 0.1s",
+        ]);
+        assert!(got[0].starts_with("LegacyStep"), "{got:?}");
+        assert_eq!(got[1], "LegacyResult");
+        assert!(
+            got[2].starts_with("Vertex") && got[3].starts_with("Vertex"),
+            "{got:?}"
+        );
+        // Digits glued to a word are not a line number; a path is not a repository.
+        let got = read(&["ab12Step 1/5 : FROM x", "see a/b/c#5 DONE 0.1s"]);
+        assert!(got.iter().all(|g| is_text(g)), "{got:?}");
     }
 
     #[test]
