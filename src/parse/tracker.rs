@@ -214,8 +214,9 @@ impl StepState {
         }
     }
 
-    fn to_step(&self, invocation: u32, is_last: bool) -> Step {
+    fn into_step(self, invocation: u32, is_last: bool) -> Step {
         let status = self.status(is_last);
+        let duration_s = self.duration();
         let (stage, index, total, instruction, kind) = if self.origin == Origin::Legacy {
             let instr = self
                 .name
@@ -239,18 +240,18 @@ impl StepState {
         Step {
             invocation,
             vertex: self.vertex,
-            step: self.id.clone(),
-            name: self.name.clone(),
+            step: self.id,
+            name: self.name,
             stage,
             index,
             total,
             instruction,
             kind,
             status,
-            duration_s: self.duration(),
+            duration_s,
             line: self.line,
-            error: (self.error.clone())
-                .or_else(|| self.failed.clone().filter(|_| status == StepStatus::Error))
+            error: (self.error)
+                .or_else(|| self.failed.filter(|_| status == StepStatus::Error))
                 .filter(|e| !e.is_empty()),
         }
     }
@@ -258,7 +259,8 @@ impl StepState {
 
 /// The kind of a non-Dockerfile BuildKit vertex, from its name.
 fn kind_of(name: &str) -> StepKind {
-    let lower = name.to_ascii_lowercase();
+    // The words that tell the kind are at the start.
+    let lower = name.get(..64).unwrap_or(name).to_ascii_lowercase();
     // `[internal]`, and with compose/bake or multi-platform builds `[web internal]`,
     // `[linux/amd64 internal]`.
     let bracket = lower
@@ -285,6 +287,44 @@ fn kind_of(name: &str) -> StepKind {
     }
 }
 
+/// Step index by vertex number: a table for the small numbers every build uses, a map above.
+#[derive(Debug, Default)]
+struct VertexIndex {
+    /// `index + 1` by vertex number; 0 = none.
+    small: Vec<usize>,
+    large: HashMap<u32, usize>,
+}
+
+impl VertexIndex {
+    const SMALL: u32 = 4096;
+
+    fn get(&self, id: u32) -> Option<usize> {
+        if id < Self::SMALL {
+            let n = *self.small.get(id as usize)?;
+            n.checked_sub(1)
+        } else {
+            self.large.get(&id).copied()
+        }
+    }
+
+    fn insert(&mut self, id: u32, index: usize) {
+        if id < Self::SMALL {
+            let id = id as usize;
+            if self.small.len() <= id {
+                self.small.resize(id + 1, 0);
+            }
+            self.small[id] = index + 1;
+        } else {
+            self.large.insert(id, index);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.small.clear();
+        self.large.clear();
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Tracker {
     /// Number of the open invocation (1-based).
@@ -300,7 +340,7 @@ pub struct Tracker {
     /// The vertex of the last output line (output comes in runs of one vertex).
     last_output_vertex: Option<u32>,
     steps: Vec<StepState>,
-    by_vertex: HashMap<u32, usize>,
+    by_vertex: VertexIndex,
     by_key: HashMap<Vec<u8>, usize>,
     legacy_open: Option<usize>,
     trigger_steps_left: u32,
@@ -308,7 +348,8 @@ pub struct Tracker {
     /// The vertex total of the last frame header.
     tty_total: Option<u32>,
     tty_frame_seen: bool,
-    previous: Vec<Step>,
+    /// The last run's steps, by [`fingerprint`], to tell a reprint.
+    previous: Vec<u64>,
     /// Timestamp of the current line's CloudWatch event, when the source has one.
     event_ms: Option<i64>,
     events: Vec<Event>,
@@ -521,14 +562,14 @@ impl Tracker {
             // never seen (the log starts inside it, or its header was cut out).
             if self.last_output_vertex != Some(id) {
                 self.last_output_vertex = Some(id);
-                if !self.by_vertex.contains_key(&id) {
+                if self.by_vertex.get(id).is_none() {
                     self.headerless(id, line_no);
                 }
             }
             return;
         }
-        let idx = match self.by_vertex.get(&id) {
-            Some(&i) if self.steps[i].name.is_empty() => {
+        let idx = match self.by_vertex.get(id) {
+            Some(i) if self.steps[i].name.is_empty() => {
                 if let Body::Text(header) = body {
                     if header.first() == Some(&b'[') {
                         // A header after the vertex's first lines names it.
@@ -538,7 +579,7 @@ impl Tracker {
                 }
                 i
             }
-            Some(&i) if !self.restarts_numbering(i, &body) => i,
+            Some(i) if !self.restarts_numbering(i, &body) => i,
             Some(_) => {
                 // A new header for a vertex number that already ended: the next build run.
                 self.close_invocation();
@@ -550,8 +591,10 @@ impl Tracker {
                     self.headerless(id, line_no);
                     return self.vertex(line_no, id, body);
                 };
-                self.note(line_no, Some(id), header, Place::Vertex);
-                let name = String::from_utf8_lossy(line::trim_end(header)).into_owned();
+                if !is_dockerfile_header(header) {
+                    self.note(line_no, Some(id), header, Place::Vertex);
+                }
+                let name = owned_text(line::trim_end(header));
                 let st = StepState::new(Origin::Plain, Some(id), format!("#{id}"), name, line_no);
                 self.steps.push(st);
                 self.by_vertex.insert(id, self.steps.len() - 1);
@@ -781,7 +824,7 @@ impl Tracker {
                 self.close_invocation();
             }
         }
-        let name = String::from_utf8_lossy(line::trim_end(name)).into_owned();
+        let name = owned_text(line::trim_end(name));
         let id = match total {
             Some(n) => format!("Step {index}/{n}"),
             None => format!("Step {index}"),
@@ -887,21 +930,32 @@ impl Tracker {
             .steps
             .drain(..)
             .enumerate()
-            .map(|(i, s)| s.to_step(self.invocation, i + 1 == n))
+            .map(|(i, s)| s.into_step(self.invocation, i + 1 == n))
             .collect();
         let evidence = self.evidence.take(self.invocation);
         // A failed run repeated exactly is a retry, unless another command printed it again.
         let retry = steps.iter().any(|s| s.status == StepStatus::Error) && !self.other_command;
         self.other_command = false;
-        if is_reprint(&self.previous, &steps) && !retry {
+        let prints: Vec<u64> = steps.iter().map(fingerprint).collect();
+        if is_reprint(&self.previous, &prints) && !retry {
             return;
         }
-        self.events.extend(steps.iter().cloned().map(Event::Step));
+        self.events.extend(steps.into_iter().map(Event::Step));
         self.events
             .extend(evidence.into_iter().map(Event::Evidence));
-        self.previous = steps;
+        self.previous = prints;
         self.invocation += 1;
     }
+}
+
+/// `[stage 2/6] RUN …`, `[2/6] COPY …`: a Dockerfile step, whose header is the user's own text
+/// (BuildKit's cache lines are its own vertices and sub-status lines).
+fn is_dockerfile_header(h: &[u8]) -> bool {
+    let Some(close) = memchr::memchr(b']', h).filter(|_| h.first() == Some(&b'[')) else {
+        return false;
+    };
+    let last = h[1..close].rsplit(|&b| b == b' ').next().unwrap_or(b"");
+    last.contains(&b'/') && last.iter().all(|&b| b == b'/' || b.is_ascii_digit())
 }
 
 /// Whether two headers name one vertex. Compose and bake print a vertex shared by several
@@ -918,14 +972,43 @@ fn same_vertex(a: &[u8], b: &[u8]) -> bool {
     a == b || (split(a).is_some() && split(a) == split(b))
 }
 
-/// The same run printed again: every step equals the previous run's step at the same place.
-fn is_reprint(previous: &[Step], steps: &[Step]) -> bool {
+/// What makes two steps the same printed step: id, name, status, duration, hashed eight bytes
+/// at a time (a reprint check, not a defence against crafted collisions).
+fn fingerprint(s: &Step) -> u64 {
+    let duration = s.duration_s.map_or(u64::MAX, f64::to_bits).to_le_bytes();
+    let parts: [&[u8]; 4] = [
+        s.step.as_bytes(),
+        s.name.as_bytes(),
+        s.status.as_str().as_bytes(),
+        &duration,
+    ];
+    let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for part in parts {
+        let mut words = part.chunks_exact(8);
+        for w in &mut words {
+            h = mix(h, u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        }
+        let mut tail = [0u8; 8];
+        tail[..words.remainder().len()].copy_from_slice(words.remainder());
+        h = mix(mix(h, u64::from_le_bytes(tail)), part.len() as u64);
+    }
+    h
+}
+
+/// Log bytes as a string: valid UTF-8 copied as it is (the common case, checked fast), anything
+/// else with U+FFFD.
+fn owned_text(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
+/// The same run printed again: every step equals the previous run's step at the same place
+/// (compared by [`fingerprint`]).
+fn is_reprint(previous: &[u64], steps: &[u64]) -> bool {
     !previous.is_empty()
         && steps.len() <= previous.len()
-        && steps.iter().zip(previous).all(|(a, b)| {
-            a.step == b.step
-                && a.name == b.name
-                && a.status == b.status
-                && a.duration_s == b.duration_s
-        })
+        && steps.iter().zip(previous).all(|(a, b)| a == b)
 }
