@@ -249,3 +249,23 @@ proptest! {
         prop_assert_eq!(split, whole);
     }
 }
+
+/// Inputs that once crashed a fuzz target (fuzz/regressions) parse, the same in any chunks.
+#[test]
+fn fuzz_regressions_parse_in_any_chunks() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let bytes = std::fs::read(&p).unwrap();
+        let whole = parse_bytes(&bytes);
+        assert_same(
+            &p.display().to_string(),
+            "byte by byte",
+            &parse_chunks(bytes.chunks(1)),
+            &whole,
+        );
+        n += 1;
+    }
+    assert!(n >= 2, "{n} regressions");
+}

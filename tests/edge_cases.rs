@@ -304,3 +304,44 @@ fn a_powershell_utf16_log_reads_as_its_text() {
         ]
     );
 }
+
+#[test]
+fn a_header_that_is_a_lone_bracket_does_not_panic() {
+    let log = "#1 ]\n#1 DONE 0.1s\n#1 [a] b\n#1 DONE 0.2s\n";
+    assert_eq!(rows(log).len(), 2);
+}
+
+#[test]
+fn a_cached_rebuild_with_the_same_vertex_count_is_a_second_run() {
+    let log = "[+] Building 9.0s (4/4) FINISHED\n => [2/2] RUN make   8.0s\n\
+               [+] Building 0.2s (4/4) FINISHED\n => CACHED [2/2] RUN make   0.0s\n";
+    assert_eq!(
+        rows(log),
+        vec![
+            row(1, "#1", "rebuilt", Some(8.0)),
+            row(2, "#1", "cached", None)
+        ]
+    );
+}
+
+#[test]
+fn podman_ends_its_run_at_successfully_tagged_after_the_last_commit() {
+    let log = "STEP 1/2: FROM alpine\nSTEP 2/2: RUN make\n--> Using cache 1a2b3c4d5e6f7\nCOMMIT app\n--> 1a2b3c4d5e6\n\
+               Successfully tagged localhost/app:latest\n#1 [internal] load build definition from Dockerfile\n#1 DONE 0.1s\n";
+    let got = rows(log);
+    assert_eq!(got.last().unwrap().0, 2, "{got:?}");
+}
+
+#[test]
+fn program_json_and_sanitizer_traces_in_a_legacy_step_are_output() {
+    let log = "  Step 1/2 : FROM alpine\n   ---> 1a2b3c4d5e6f\n  Step 2/2 : RUN ./test\n   ---> Running in 0f0f0f0f0f0f\n\
+               {\"level\":\"error\",\"error\":\"tests failed: exit code 1\"}\n  #1 0x4f5e3a in main x.c:3\n  #2 0x4f5e4b in start\n\
+                ---> 2b3c4d5e6f70\n  Successfully built 2b3c4d5e6f70\n";
+    assert_eq!(
+        rows(log),
+        vec![
+            row(1, "Step 1/2", "rebuilt", None),
+            row(1, "Step 2/2", "rebuilt", None)
+        ]
+    );
+}

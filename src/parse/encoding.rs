@@ -65,16 +65,15 @@ impl Decoder {
 
     /// Ends the input: flushes what was held.
     pub fn finish(&mut self, out: &mut impl FnMut(&[u8])) {
-        match self.state {
-            State::Sniffing => self.decide(out),
-            State::Utf16 { .. } if !self.held.is_empty() => {
-                // A dangling odd byte or high surrogate.
-                self.held.clear();
-                out(char::REPLACEMENT_CHARACTER
-                    .encode_utf8(&mut [0; 4])
-                    .as_bytes());
-            }
-            _ => {}
+        if self.state == State::Sniffing {
+            self.decide(out);
+        }
+        if matches!(self.state, State::Utf16 { .. }) && !self.held.is_empty() {
+            // A dangling odd byte or high surrogate.
+            self.held.clear();
+            out(char::REPLACEMENT_CHARACTER
+                .encode_utf8(&mut [0; 4])
+                .as_bytes());
         }
     }
 
@@ -179,5 +178,8 @@ mod tests {
         // A lone low surrogate, then an odd trailing byte.
         let got = decode_in_chunks(&[0xFF, 0xFE, b'a', 0, 0x00, 0xDC, b'b'], 1);
         assert_eq!(String::from_utf8(got).unwrap(), "a\u{FFFD}\u{FFFD}");
+        // A log shorter than the sniff still flushes its dangling byte.
+        let got = decode_in_chunks(&[0xFF, 0xFE, b'a'], 1);
+        assert_eq!(String::from_utf8(got).unwrap(), "\u{FFFD}");
     }
 }

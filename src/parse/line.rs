@@ -26,8 +26,13 @@ pub enum Line<'a> {
     /// `#0 building with "default" instance using docker driver` — a new docker build run (the
     /// text after `#0 `).
     BuildingWith(&'a [u8]),
-    /// TTY renderer frame header: `[+] Building 12.3s (8/8) FINISHED`, with its vertex total.
-    TtyFrame { finished: bool, total: Option<u32> },
+    /// TTY renderer frame header: `[+] Building 12.3s (8/8) FINISHED`, with its elapsed
+    /// seconds and vertex total.
+    TtyFrame {
+        finished: bool,
+        total: Option<u32>,
+        elapsed: Option<f64>,
+    },
     /// TTY renderer vertex row: ` => CACHED [2/3] RUN x   0.0s`.
     TtyVertex {
         mark: TtyMark,
@@ -294,13 +299,14 @@ fn legacy_failure(s: &[u8]) -> Option<Line<'_>> {
     hit.then_some(Line::LegacyFailure(s))
 }
 
-/// True for a line saying a command failed: a shell's or CI's exit status (`exit code 1`,
-/// `exit status 2`, `returned a non-zero code`), CodeBuild's `Command did not exit
+/// True for a line saying a command failed: a shell's or CI's nonzero exit status (`exit code
+/// 1`, `exit status: 2`, `returned a non-zero code`), CodeBuild's `Command did not exit
 /// successfully`, the daemon's `Error response from daemon`, make's `make: *** [x] Error 1`.
 /// Whose command failed is the caller's question.
 pub fn says_command_failed(s: &[u8]) -> bool {
     static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
-    AC.get_or_init(|| {
+    const STATUS: usize = 5; // the patterns before this one are followed by the status
+    let ac = AC.get_or_init(|| {
         aho_corasick::AhoCorasick::new([
             "exit code",
             "Exit code",
@@ -313,8 +319,17 @@ pub fn says_command_failed(s: &[u8]) -> bool {
             "make: *** ",
         ])
         .expect("static patterns build")
+    });
+    ac.find_iter(s).any(|m| {
+        if m.pattern().as_usize() >= STATUS {
+            return true;
+        }
+        // `exit code 0`, `exit status: 0` is success; a status not shown is not.
+        let rest = &s[m.end()..];
+        let rest = &rest[rest.iter().take_while(|b| b" :='\"".contains(b)).count()..];
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        digits == 0 || rest[..digits].iter().any(|&d| d != b'0')
     })
-    .is_match(s)
 }
 
 /// True for a shell or CI line that runs a docker build (a boundary between build runs):
@@ -597,8 +612,18 @@ fn tty_frame(s: &[u8]) -> Res<'_, Line<'_>> {
     let finished = memchr::memmem::find(rest, b"FINISHED").is_some();
     // `12.3s (8/9)`: the second number is how many vertices the build has so far.
     let count: Res<'_, _> = (float, tag("s ("), digit1, char('/'), digit1, char(')')).parse(rest);
-    let total = count.ok().map(|(_, (_, _, _, _, n, _))| to_u32(n));
-    Ok((b"", Line::TtyFrame { finished, total }))
+    let (elapsed, total) = match count {
+        Ok((_, (secs, _, _, _, n, _))) => (Some(secs), Some(to_u32(n))),
+        Err(_) => (float(rest).ok().map(|(_, secs)| secs), None),
+    };
+    Ok((
+        b"",
+        Line::TtyFrame {
+            finished,
+            total,
+            elapsed,
+        },
+    ))
 }
 
 fn container_line(s: &[u8]) -> Res<'_, Line<'_>> {
@@ -888,6 +913,20 @@ mod tests {
             classify(b"The command '/bin/sh -c make' returned a non-zero code: 2"),
             Line::LegacyFailure(_)
         ));
+        for (text, failed) in [
+            ("ERROR: Job failed: exit code 1", true),
+            ("script returned exit code 0", false),
+            ("exit status: 0 (ok), then exit status 2", true),
+            ("Process exited with code 0", false),
+            (
+                "[Container] Command did not exit successfully docker build . exit status 1",
+                true,
+            ),
+            ("make: *** [build] Error 2", true),
+            ("npm notice exiting", false),
+        ] {
+            assert_eq!(says_command_failed(text.as_bytes()), failed, "{text}");
+        }
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! - [`tracker`]: lines → steps, invocations, CodeBuild phases and commands.
 //!
 //! The output is identical however the input is split, never panics on any bytes, and treats
-//! unrecognised lines as data: only the framing limit is reported, with line and byte offset.
+//! unrecognised lines as data: besides events, only the framing limit (with line and byte
+//! offset) and the first build lines behind an unrecognised prefix are reported. Byte counts and
+//! offsets are of the decoded text (a UTF-16 file's are about half its size).
 
 mod encoding;
 pub mod evidence;

@@ -22,6 +22,13 @@ struct JsonLine<'a> {
     error: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     status: Option<Cow<'a, str>>,
+    // What tells the Engine API's messages from any program's JSON log line.
+    #[serde(default, rename = "errorDetail")]
+    error_detail: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    id: Option<serde::de::IgnoredAny>,
+    #[serde(default, rename = "progressDetail")]
+    progress_detail: Option<serde::de::IgnoredAny>,
 }
 
 /// What one JSON progress line says.
@@ -63,7 +70,12 @@ pub struct VertexUpdate {
 pub fn parse(line: &[u8]) -> Option<Message> {
     let status: JsonLine = serde_json::from_slice(line).ok()?;
     if status.vertexes.is_empty() {
-        if let Some(text) = status.stream.or(status.error).or(status.status) {
+        // `{"stream": …}`, `{"error": …, "errorDetail": …}`, `{"status": …, "id": …}`: a
+        // structured log line with an `error` field is not the build's failure.
+        let error = status.error.filter(|_| status.error_detail.is_some());
+        let pull = status.id.is_some() || status.progress_detail.is_some();
+        let text = (status.stream.or(error)).or(status.status.filter(|_| pull));
+        if let Some(text) = text {
             return Some(Message::Text(text.into_owned()));
         }
     }

@@ -7,14 +7,15 @@
 //! vertex (a second `DONE`, `CACHED` after pulling layers) and steps are reported in header
 //! order. [`Event::StepEnded`] announces each ending the moment it is seen, for live consumers.
 //! A run whose steps repeat the previous run's exactly is the same output printed twice and is
-//! dropped.
+//! dropped — unless it failed and no other command (`cat build.log`) came between: then it is a
+//! retry, and counted.
 
 use std::collections::HashMap;
 
 use super::evidence::{self, Place};
 use super::line::{self, Body, Container, Detail, Line, TtyMark};
 use super::rawjson;
-use super::wrapper::{Unread, Unwrapper};
+use super::wrapper::{Read, Unread, Unwrapper};
 use crate::model::{CommandEvent, Evidence, EvidenceKind, PhaseEvent, Step, StepKind, StepStatus};
 
 /// Something the parser found.
@@ -169,6 +170,15 @@ impl StepState {
             start_ms: None,
             end_ms: None,
             announced: false,
+        }
+    }
+
+    /// Whether a legacy step header numbered `index` (in podman stage `stage`) after this one
+    /// starts a new run: numbers restart — except in a later podman stage of the same run.
+    fn numbers_restart(&self, stage: Option<u32>, index: u32) -> bool {
+        match (self.legacy_stage, stage) {
+            (Some(a), Some(b)) if a != b => b < a,
+            _ => self.index.is_some_and(|i| index <= i),
         }
     }
 
@@ -342,11 +352,14 @@ pub struct Tracker {
     steps: Vec<StepState>,
     by_vertex: VertexIndex,
     by_key: HashMap<Vec<u8>, usize>,
+    /// Keyed steps (TTY rows, rawjson digests) numbered so far in this run, by origin.
+    keyed_count: [u32; 4],
     legacy_open: Option<usize>,
     trigger_steps_left: u32,
     tty_finished: bool,
-    /// The vertex total of the last frame header.
+    /// The vertex total and elapsed seconds of the last frame header.
     tty_total: Option<u32>,
+    tty_elapsed: Option<f64>,
     tty_frame_seen: bool,
     /// The last run's steps, by [`fingerprint`], to tell a reprint.
     previous: Vec<u64>,
@@ -411,11 +424,18 @@ impl Tracker {
         }
         let clean;
         let mut text = raw;
-        let mut l = self.unwrapper.classify(line_no, raw);
+        let (mut l, mut read) = self.unwrapper.classify(line_no, raw);
         if l == Line::Text && memchr::memchr(0x1b, raw).is_some() {
             clean = line::strip_ansi(raw);
             text = &clean;
-            l = self.unwrapper.classify(line_no, text);
+            (l, read) = self.unwrapper.classify(line_no, text);
+        }
+        // Inside a legacy step's output, a weak line under a learned wrapper continues a vertex
+        // but never starts one (`    #1 0x4f5e3a in main` from a sanitizer is output).
+        if let (Line::Vertex { id, .. }, Read::Weak) = (&l, read) {
+            if self.legacy_open.is_some() && self.by_vertex.get(*id).is_none() {
+                l = Line::Text;
+            }
         }
         // Plain lines, failure lines and CodeBuild's own (`Command did not exit successfully
         // docker build`) can be evidence; a legacy RUN's own output is not scanned.
@@ -494,15 +514,21 @@ impl Tracker {
                     line: line_no,
                 }));
             }
-            // Frames are redraws of one build; a build that finished is followed by another
-            // only when a frame counts a different number of vertices (builds run side by side
-            // in one terminal each end with their own final frame).
-            Line::TtyFrame { finished, total } => {
-                if self.tty_finished && total != self.tty_total {
+            // Frames are redraws of one build; after a finished build, a frame that counts
+            // another number of vertices (builds side by side in one terminal each end with
+            // their own final frame) or an earlier time (a rebuild) is the next build.
+            Line::TtyFrame {
+                finished,
+                total,
+                elapsed,
+            } => {
+                let earlier = matches!((elapsed, self.tty_elapsed), (Some(e), Some(p)) if e < p);
+                if self.tty_finished && (total != self.tty_total || earlier) {
                     self.close_invocation();
                 }
                 self.tty_finished = finished;
                 self.tty_total = total;
+                self.tty_elapsed = elapsed;
                 self.tty_frame_seen = true;
             }
             Line::TtyVertex { mark, name, secs } => self.tty_vertex(line_no, mark, name, secs),
@@ -526,19 +552,17 @@ impl Tracker {
             Line::BuildahCommit if !self.legacy_open.is_some_and(|i| self.steps[i].buildah) => {
                 self.legacy_output(|_| {})
             }
-            // A stage's image is committed; the next stage's steps may follow in this run.
-            Line::BuildahCommit => {
-                if let Some(i) = self.legacy_open {
+            // A stage's image is committed (the next stage's steps may follow in this run);
+            // `Successfully built/tagged` ends the run.
+            Line::BuildahCommit | Line::LegacySuccess => {
+                let open = self.legacy_open;
+                if let Some(i) = open {
                     self.steps[i].output = true;
                     self.steps[i].result = true;
                     self.close_legacy_step(i, true);
                 }
-            }
-            Line::LegacySuccess => {
-                if let Some(i) = self.legacy_open {
-                    self.steps[i].output = true;
-                    self.steps[i].result = true;
-                    self.close_legacy_step(i, true);
+                let committed = || self.steps.last().is_some_and(|s| s.buildah && s.result);
+                if l == Line::LegacySuccess && (open.is_some() || committed()) {
                     self.close_invocation();
                 }
             }
@@ -594,7 +618,7 @@ impl Tracker {
                 if !is_dockerfile_header(header) {
                     self.note(line_no, Some(id), header, Place::Vertex);
                 }
-                let name = owned_text(line::trim_end(header));
+                let name = String::from_utf8_lossy(line::trim_end(header)).into_owned();
                 let st = StepState::new(Origin::Plain, Some(id), format!("#{id}"), name, line_no);
                 self.steps.push(st);
                 self.by_vertex.insert(id, self.steps.len() - 1);
@@ -707,7 +731,9 @@ impl Tracker {
         if let Some(&i) = self.by_key.get(key) {
             return i;
         }
-        let n = self.steps.iter().filter(|s| s.origin == origin).count() as u32 + 1;
+        let count = &mut self.keyed_count[origin as usize];
+        *count += 1;
+        let n = *count;
         let st = StepState::new(origin, Some(n), format!("#{n}"), name.to_string(), line_no);
         self.steps.push(st);
         self.by_key.insert(key.to_vec(), self.steps.len() - 1);
@@ -800,13 +826,7 @@ impl Tracker {
                 return;
             }
             self.trigger_steps_left = 0;
-            let prev = &self.steps[open];
-            // Numbers restart in a new run — or, for podman, in a later stage of the same run.
-            let restarted = match (prev.legacy_stage, stage) {
-                (Some(a), Some(b)) if a != b => b < a,
-                _ => prev.index.is_some_and(|i| index <= i),
-            };
-            if restarted {
+            if self.steps[open].numbers_restart(stage, index) {
                 if self.event_ms.is_some() {
                     self.steps[open].end_ms = self.event_ms;
                 }
@@ -816,15 +836,11 @@ impl Tracker {
             }
         } else if let Some(prev) = self.steps.iter().rev().find(|s| s.origin == Origin::Legacy) {
             // After a stage's COMMIT (podman numbers steps on across stages).
-            let restarted = match (prev.legacy_stage, stage) {
-                (Some(a), Some(b)) if a != b => b < a,
-                _ => prev.index.is_none_or(|i| index <= i),
-            };
-            if restarted {
+            if prev.numbers_restart(stage, index) {
                 self.close_invocation();
             }
         }
-        let name = owned_text(line::trim_end(name));
+        let name = String::from_utf8_lossy(line::trim_end(name)).into_owned();
         let id = match total {
             Some(n) => format!("Step {index}/{n}"),
             None => format!("Step {index}"),
@@ -918,6 +934,9 @@ impl Tracker {
         self.last_output_vertex = None;
         self.by_vertex.clear();
         self.by_key.clear();
+        self.keyed_count = [0; 4];
+        self.tty_total = None;
+        self.tty_elapsed = None;
         // A vertex seen only by its output, never named or ended, is not a step to report.
         let known =
             |s: &StepState| !(s.name.is_empty() && s.status(false) == StepStatus::Unfinished);
@@ -964,7 +983,7 @@ fn is_dockerfile_header(h: &[u8]) -> bool {
 /// may differ when the rest agrees.
 fn same_vertex(a: &[u8], b: &[u8]) -> bool {
     fn split(h: &[u8]) -> Option<(&[u8], &[u8])> {
-        let close = memchr::memchr(b']', h)?;
+        let close = memchr::memchr(b']', h).filter(|_| h.first() == Some(&b'['))?;
         let inside = h[1..close].trim_ascii();
         let last = inside.rsplit(|b| *b == b' ').next()?;
         Some((last, &h[close..]))
@@ -994,15 +1013,6 @@ fn fingerprint(s: &Step) -> u64 {
         h = mix(mix(h, u64::from_le_bytes(tail)), part.len() as u64);
     }
     h
-}
-
-/// Log bytes as a string: valid UTF-8 copied as it is (the common case, checked fast), anything
-/// else with U+FFFD.
-fn owned_text(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(b).into_owned(),
-    }
 }
 
 /// The same run printed again: every step equals the previous run's step at the same place

@@ -5,12 +5,14 @@
 //! compose services, log levels). Any other prefix is found from the other end: a line whose
 //! text after some prefix is an *anchor* — a build line prose is not mistaken for, such as
 //! `#5 [2/6] RUN`, `Step 3/12 : COPY`, `[Container] 2024/…`, ` ---> Using cache`, `#5 DONE 1.2s`
-//! — is read as that line when the prefix looks like a wrapper (short, ending at whitespace
-//! after a stamp, bracket, bar or colon; not prose such as `+ echo `). The prefix's *shape*
+//! — is read as that line when the prefix looks like a wrapper: short, ending in blanks (or a
+//! bar or bracket) after anything but a lowercase word or a quote — a stamp, number, bracket,
+//! bar, colon, level — so prose such as `+ echo ` is not one. The prefix's *shape*
 //! (runs of digits, letters and blanks as classes, punctuation as itself) is then remembered, so
 //! that weaker lines under the same wrapper (`#5 12.3 output`, `#5 exporting to image`) are read
-//! too while timestamps, line numbers and service names change from line to line. A line that
-//! means something without a prefix is never re-read.
+//! too while timestamps, line numbers and service names change from line to line (inside a
+//! legacy step's output they only continue a step the log already showed). A line that means something without
+//! a prefix is never re-read (a command line is: `Step #0: + docker build` may be step output).
 //!
 //! Nothing is buffered or looked ahead: each line is decided as it arrives, from the lines
 //! before it, so the result is the same however the input was chunked, and the state is a few
@@ -38,6 +40,13 @@ impl Shape {
             len: 0,
             bytes: [0; MAX_SHAPE],
         };
+        // Indentation alone is its own shape, width and all: two spaces are not eight.
+        if prefix.iter().all(|&b| b == b' ' || b == b'\t') {
+            let len = prefix.len().min(MAX_SHAPE);
+            s.bytes[..len].copy_from_slice(&prefix[..len]);
+            s.len = len as u8;
+            return (prefix.len() <= MAX_SHAPE).then_some(s);
+        }
         for &b in prefix {
             let class = match b {
                 b'0'..=b'9' => b'0',
@@ -85,6 +94,18 @@ pub struct Unread {
 /// How many unread anchor lines are remembered.
 const KEEP_UNREAD: usize = 3;
 
+/// How a line was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// As it is, or after a wrapper the grammar knows by form.
+    Plain,
+    /// A strong anchor after an inferred wrapper.
+    Strong,
+    /// A weak anchor (`#5 12.3 output`, `#5 exporting …`) under a learned wrapper: enough to
+    /// continue a step; the tracker decides where it may start one.
+    Weak,
+}
+
 /// The wrapper shapes learned so far.
 #[derive(Debug, Default)]
 pub struct Unwrapper {
@@ -94,19 +115,19 @@ pub struct Unwrapper {
 }
 
 impl Unwrapper {
-    /// What `raw` says: the line grammar's answer, or, for a line it cannot read, the anchor
-    /// after a wrapper.
-    pub fn classify<'a>(&mut self, line_no: u64, raw: &'a [u8]) -> Line<'a> {
+    /// What `raw` says: the line grammar's answer, or, for a line it cannot read (or reads as
+    /// a command line), the anchor after a wrapper.
+    pub fn classify<'a>(&mut self, line_no: u64, raw: &'a [u8]) -> (Line<'a>, Read) {
         let l = line::classify(raw);
         if !matches!(l, Line::Text | Line::DockerCommand(_)) {
-            return l;
+            return (l, Read::Plain);
         }
         let s = line::trim_end(raw);
-        if l == Line::Text && s.len() <= MAX_PREFIX {
+        if l == Line::Text && s.len() <= MAX_PREFIX && !self.shapes.is_empty() {
             // A learned wrapper with nothing after it: a blank line of the wrapped output.
             let whole = Shape::of(s);
             if whole.is_some_and(|w| self.shapes.iter().any(|k| k.is_bare(&w))) {
-                return Line::Blank;
+                return (Line::Blank, Read::Weak);
             }
         }
         let end = s.len().min(MAX_PREFIX + 1);
@@ -121,28 +142,32 @@ impl Unwrapper {
             }
             let prefix = &s[..p];
             let shape = Shape::of(prefix);
+            let strong = is_strong(&anchor);
             if let Some(i) = shape.and_then(|sh| self.shapes.iter().position(|&k| k == sh)) {
                 self.shapes[..=i].rotate_right(1);
-                return anchor;
+                return (anchor, if strong { Read::Strong } else { Read::Weak });
             }
-            if is_strong(&anchor) && looks_like_wrapper(prefix) {
+            if strong && looks_like_wrapper(prefix) {
                 if let Some(sh) = shape {
                     self.shapes.truncate(MAX_SHAPES - 1);
                     self.shapes.insert(0, sh);
                 }
-                return anchor;
+                return (anchor, Read::Strong);
             }
-            unread.get_or_insert(p);
+            if strong {
+                unread.get_or_insert(p);
+            }
         }
         if let Some(p) = unread {
-            if self.unread.len() < KEEP_UNREAD {
+            let seen = self.unread.last().is_some_and(|u| u.line == line_no);
+            if self.unread.len() < KEEP_UNREAD && !seen {
                 self.unread.push(Unread {
                     line: line_no,
                     prefix: String::from_utf8_lossy(&s[..p]).into_owned(),
                 });
             }
         }
-        l
+        (l, Read::Plain)
     }
 
     /// The first lines that held a build line after a prefix that could not be taken for a
@@ -288,7 +313,7 @@ mod tests {
         lines
             .iter()
             .enumerate()
-            .map(|(i, l)| format!("{:?}", u.classify(i as u64 + 1, l.as_bytes())))
+            .map(|(i, l)| format!("{:?}", u.classify(i as u64 + 1, l.as_bytes()).0))
             .collect()
     }
 
