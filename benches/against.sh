@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 rev="${1:?usage: benches/against.sh REV [SIZE_MB]}"
 size="${2:-256}"
 work="$(mktemp -d)"
-tree="$work/old"
+tree="$work/old-tree"
 trap 'git worktree remove --force "$tree" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 # One target dir for both binaries, each built alone (an example would add the dev-dependencies'
