@@ -284,17 +284,35 @@ const MANIFESTS: [&str; 30] = [
     "mix.lock",
 ];
 
-/// `*` and `?` as in a COPY source (`package*.json`, `go.*`).
+/// `*` and `?` as in a COPY source (`package*.json`, `go.*`). Log text is the pattern, so the
+/// match must stay cheap on any pattern: one pass that, on a mismatch, only moves the name
+/// position of the last `*` on — O(pattern × name), never exponential in the stars.
 fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
-    match (pattern.split_first(), name.split_first()) {
-        (None, None) => true,
-        (Some((b'*', rest)), _) => {
-            glob_match(rest, name) || (!name.is_empty() && glob_match(pattern, &name[1..]))
+    let (mut p, mut n) = (0, 0);
+    // Where to resume after the last `*`: its pattern position + 1, and the name position it
+    // has swallowed up to.
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p + 1, n));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((after, swallowed)) => {
+                    star = Some((after, swallowed + 1));
+                    p = after;
+                    n = swallowed + 1;
+                }
+                None => return false,
+            },
         }
-        (Some((b'?', rest)), Some((_, n))) => glob_match(rest, n),
-        (Some((p, rest)), Some((c, n))) if p == c => glob_match(rest, n),
-        _ => false,
     }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 fn is_manifest(path: &str) -> bool {
@@ -680,4 +698,61 @@ pub fn findings(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The obvious recursive definition, for small inputs only (exponential in the stars).
+    fn reference(pattern: &[u8], name: &[u8]) -> bool {
+        match (pattern.split_first(), name.split_first()) {
+            (None, None) => true,
+            (Some((b'*', rest)), _) => {
+                reference(rest, name) || (!name.is_empty() && reference(pattern, &name[1..]))
+            }
+            (Some((b'?', rest)), Some((_, n))) => reference(rest, n),
+            (Some((p, rest)), Some((c, n))) if p == c => reference(rest, n),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn glob_agrees_with_the_definition() {
+        let alphabet = [b'a', b'b', b'.', b'*', b'?'];
+        // Every pattern of up to 5 symbols against every name of up to 5 letters.
+        let words = |max: usize, syms: &[u8]| {
+            let mut all = vec![Vec::new()];
+            let mut layer = vec![Vec::new()];
+            for _ in 0..max {
+                layer = (layer.iter())
+                    .flat_map(|w: &Vec<u8>| {
+                        syms.iter().map(move |&c| [w.clone(), vec![c]].concat())
+                    })
+                    .collect();
+                all.extend(layer.iter().cloned());
+            }
+            all
+        };
+        let names = words(5, &alphabet[..3]);
+        for p in words(5, &alphabet) {
+            for n in &names {
+                assert_eq!(glob_match(&p, n), reference(&p, n), "{:?} {:?}", p, n);
+            }
+        }
+        assert!(glob_match(b"package*.json", b"package-lock.json"));
+        assert!(glob_match(b"go.*", b"go.sum"));
+        assert!(!glob_match(b"go.*", b"go"));
+    }
+
+    #[test]
+    fn many_stars_from_a_log_match_in_linear_time() {
+        // A COPY source of 40 stars against every manifest name: exponential backtracking
+        // would not finish.
+        let source = format!("COPY {}! /app/", "*".repeat(40));
+        assert!(!is_manifest(
+            &source["COPY ".len()..source.len() - " /app/".len()]
+        ));
+        assert!(is_manifest(&format!("package{}.json", "*".repeat(40))));
+    }
 }
