@@ -419,8 +419,8 @@ fn markdown_fits_a_pull_request_comment() {
     assert!(md.contains("… and 970 more"), "{md}");
     let rows: Vec<u32> = md
         .lines()
-        .filter(|l| l.starts_with("| #"))
-        .map(|l| l[3..].split_whitespace().next().unwrap().parse().unwrap())
+        .filter_map(|l| l.strip_prefix("| \\#"))
+        .map(|l| l.split_whitespace().next().unwrap().parse().unwrap())
         .collect();
     assert_eq!(rows.len(), 30);
     assert!(rows.contains(&6), "the failed step #6 is listed: {rows:?}");
@@ -428,4 +428,37 @@ fn markdown_fits_a_pull_request_comment() {
         rows.windows(2).all(|w| w[0] < w[1]),
         "in log order: {rows:?}"
     );
+}
+
+/// Log text is data in report.md, which is posted to pull requests: outside code spans no
+/// image, link, HTML or mention made by a step name or an error line reaches the Markdown.
+#[test]
+fn markdown_injection_from_the_log_stays_text_in_every_section() {
+    let evil = r#"<img src=x onerror=alert(1)> @octocat [x](http://e.example/a) ![i](http://e.example/p.png) <details>open"#;
+    let log = format!(
+        "#0 building with \"default\" instance using docker driver\n\
+         #1 [internal] load build definition from Dockerfile\n#1 DONE 0.1s\n\
+         #2 [1/3] FROM alpine\n#2 CACHED\n\
+         #3 [2/3] RUN echo \"{evil}\"\n#3 DONE 4.0s\n\
+         #4 [3/3] RUN make {evil}\n#4 ERROR: process \"/bin/sh -c make\" failed: {evil}\n\
+         ERROR: failed to solve: {evil}\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.log");
+    std::fs::write(&path, log).unwrap();
+    let out = dir.path().join("r");
+    let o = report(&path, &out, &[]);
+    assert!(o.status.code().is_some(), "{}", stderr(&o));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("octocat"), "the text is still there: {md}");
+    // Code spans hold text as it is; everything between them must be inert.
+    for (i, part) in md.split('`').enumerate().filter(|(i, _)| i % 2 == 0) {
+        for bad in ["<img", "<details", "](http", "![", "@octocat", "http://"] {
+            // Escaped with a backslash, it renders as the text itself.
+            let raw = part
+                .match_indices(bad)
+                .any(|(at, _)| !part[..at].ends_with('\\'));
+            assert!(!raw, "{bad:?} outside a code span (part {i}): {part}");
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! steps that were not cached (cached ones are counted, not listed). The comparison's wording is
 //! shared with the HTML page.
 
-use super::build::{md, md_findings, md_headline, md_table, md_verdict, pct, secs};
+use super::build::{md, md_code, md_findings, md_headline, md_table, md_verdict, pct, secs};
 use crate::analyze::gates::GateResult;
 use crate::analyze::history::History;
 use crate::analyze::Summary;
@@ -53,11 +53,6 @@ pub fn compare_lines(h: &History, sum: &Summary) -> Vec<String> {
     lines
 }
 
-/// The step's name as a Markdown code span (table cells are escaped by the table).
-fn code(name: &str) -> String {
-    format!("`{}`", name.replace('`', "'"))
-}
-
 pub fn markdown(
     title: &str,
     sum: &Summary,
@@ -92,7 +87,7 @@ pub fn markdown(
         for f in h.previous.now_rebuilt.iter().take(MAX_ROWS) {
             let took = f.rebuilt_s.map_or(String::new(), |s| format!(" ({s:.1}s)"));
             let name = f.name.split_whitespace().collect::<Vec<_>>().join(" ");
-            out.push_str(&format!("  - now rebuilt: {}{took}\n", code(&name)));
+            out.push_str(&format!("  - now rebuilt: {}{took}\n", md_code(&name)));
         }
         if h.previous.now_rebuilt.len() > MAX_ROWS {
             let more = h.previous.now_rebuilt.len() - MAX_ROWS;
@@ -129,7 +124,7 @@ pub fn markdown(
                     s.step.clone(),
                     s.status.as_str().to_string(),
                     s.duration_s.map(|d| format!("{d:.1}s")).unwrap_or_default(),
-                    code(&s.name),
+                    md_code(&s.name),
                 ]
             })
             .collect();

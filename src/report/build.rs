@@ -372,16 +372,26 @@ pub fn json_with(
     out
 }
 
-/// A Markdown table cell: pipes escaped, whitespace runs collapsed.
+/// Any text in Markdown, ours or the log's, as prose that renders as the same text (see
+/// [`md_prose`]): one escape for every Markdown output, so no log line can add a link, an
+/// image, HTML or a mention to a pull-request comment.
 pub fn md(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace('|', "\\|")
+    md_prose(text)
 }
 
+/// A table whose cells are prose ([`md`]) or code spans made by [`md_code`] (kept, with
+/// their pipes escaped for the table).
 pub fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
-    md_table_with(header, rows, md)
+    md_table_with(header, rows, md_cell)
+}
+
+fn md_cell(cell: &str) -> String {
+    let code = cell.len() >= 2 && cell.starts_with('`') && cell.ends_with('`');
+    if code {
+        cell.replace('|', "\\|")
+    } else {
+        md(cell)
+    }
 }
 
 /// [`md_table`] with the cells escaped by `escape`.
@@ -518,7 +528,7 @@ pub fn markdown(sum: &Summary, steps: &[Step]) -> Vec<u8> {
                 s.step.clone(),
                 s.status.as_str().to_string(),
                 s.duration_s.map(|d| format!("{d:.1}s")).unwrap_or_default(),
-                format!("`{}`", s.name.replace('`', "'")),
+                md_code(&s.name),
             ]
         })
         .collect();

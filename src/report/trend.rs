@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use comfy_table::{presets, ContentArrangement, Table};
 
-use super::build::{md, pct, utc};
+use super::build::{md, md_code, pct, utc};
 use crate::analyze::trend::TrendRow;
 
 fn secs(s: Option<f64>) -> String {
@@ -163,7 +163,10 @@ pub fn markdown(project: &str, rows: &[TrendRow]) -> Vec<u8> {
     }
     out.push_str("\n## Builds per cause\n\n| cause | builds |\n|---|---|\n");
     for (cause, n) in crate::analyze::trend::causes(rows) {
-        out.push_str(&format!("| `{}` | {n} |\n", md(&cause).replace('`', "'")));
+        out.push_str(&format!(
+            "| {} | {n} |\n",
+            md_code(&cause).replace('|', "\\|")
+        ));
     }
     out.push_str("\n## Biggest regressions\n\n");
     let mut regressions: Vec<&TrendRow> = rows.iter().filter(|r| r.regression).collect();
@@ -190,7 +193,10 @@ pub fn markdown(project: &str, rows: &[TrendRow]) -> Vec<u8> {
     } else {
         out.push_str("| step | builds |\n|---|---|\n");
         for (step, n) in busts {
-            out.push_str(&format!("| `{}` | {n} |\n", md(&step).replace('`', "'")));
+            out.push_str(&format!(
+                "| {} | {n} |\n",
+                md_code(&step).replace('|', "\\|")
+            ));
         }
     }
     out.into_bytes()
