@@ -6,6 +6,8 @@ use polars::prelude::*;
 use polars_io::prelude::{CsvWriter, ParquetWriter, SerWriter};
 use serde::Serialize;
 
+use super::printable;
+
 use crate::analyze::baseline::Comparison;
 use crate::analyze::diagnose::{Bust, Finding, Health, Severity};
 use crate::analyze::gates::GateResult;
@@ -117,14 +119,6 @@ pub fn cost_text(c: &CacheCost) -> String {
         ));
     }
     out
-}
-
-/// Log text made safe for a terminal: control characters (escape sequences that retitle or
-/// clear it) become U+FFFD.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect()
 }
 
 /// The verdict as plain lines: why, evidence with line numbers, fix (terminal and stderr).

@@ -6,3 +6,18 @@ pub mod build;
 pub mod page;
 pub mod steps;
 pub mod trend;
+
+/// Log text made safe for a terminal: control characters — escape sequences that retitle,
+/// clear or recolour it, a bell, a carriage return that overprints — are shown as their Unicode
+/// control pictures (`␛`, `␇`, `␍`); C1 controls as U+FFFD. Every terminal renderer passes log
+/// text through here.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{FFFD}'),
+            '\u{7f}' => '\u{2421}',
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}

@@ -7,6 +7,7 @@ use comfy_table::{
     presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ContentArrangement, Table,
 };
 
+use super::printable;
 use crate::model::{Step, StepStatus};
 
 /// One step as a JSON object followed by `\n`: exactly what `serde_json` writes for a [`Step`]
@@ -166,8 +167,8 @@ pub fn table(steps: &[Step], color: bool, width: Option<u16>) -> String {
         }
         t.add_row(vec![
             Cell::new(s.invocation).set_alignment(CellAlignment::Right),
-            Cell::new(&s.step),
-            Cell::new(s.stage.as_deref().unwrap_or("")),
+            Cell::new(printable(&s.step)),
+            Cell::new(printable(s.stage.as_deref().unwrap_or(""))),
             Cell::new(pos).set_alignment(CellAlignment::Right),
             Cell::new(s.instruction.as_deref().unwrap_or("")),
             status,
@@ -194,9 +195,10 @@ pub fn fit(t: &mut Table, width: Option<u16>) {
     }
 }
 
-/// First `max` characters, TABs and runs of spaces collapsed, with `…` when cut.
+/// First `max` characters, TABs and runs of spaces collapsed, control characters shown, with
+/// `…` when cut.
 fn shorten(name: &str, max: usize) -> String {
-    let collapsed = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let collapsed = printable(&name.split_whitespace().collect::<Vec<_>>().join(" "));
     if collapsed.chars().count() <= max {
         return collapsed;
     }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use comfy_table::{presets, ContentArrangement, Table};
 
 use super::build::{md, md_code, pct, utc};
+use super::printable;
 use crate::analyze::trend::TrendRow;
 
 fn secs(s: Option<f64>) -> String {
@@ -86,9 +87,9 @@ pub fn table(project: &str, rows: &[TrendRow]) -> String {
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
-    t.set_header(vec![format!("trend: {project}"), String::new()]);
+    t.set_header(vec![printable(&format!("trend: {project}")), String::new()]);
     for (k, v) in overview(rows) {
-        t.add_row(vec![k, v]);
+        t.add_row(vec![printable(&k), printable(&v)]);
     }
     let mut out = t.to_string();
     out.push('\n');
@@ -107,17 +108,22 @@ pub fn table(project: &str, rows: &[TrendRow]) -> String {
         "regression",
     ]);
     for r in rows.iter().rev().take(20) {
-        b.add_row(vec![
-            name(r),
-            when(r),
-            r.status.map_or(String::new(), |s| s.as_str().to_string()),
-            pct(r.hit_ratio),
-            secs(r.duration_s),
-            format!("{:.0}s", r.time_saved_s),
-            r.scenario.clone(),
-            r.cause.clone().unwrap_or_default(),
-            r.regression_reason.clone().unwrap_or_default(),
-        ]);
+        b.add_row(
+            vec![
+                name(r),
+                when(r),
+                r.status.map_or(String::new(), |s| s.as_str().to_string()),
+                pct(r.hit_ratio),
+                secs(r.duration_s),
+                format!("{:.0}s", r.time_saved_s),
+                r.scenario.clone(),
+                r.cause.clone().unwrap_or_default(),
+                r.regression_reason.clone().unwrap_or_default(),
+            ]
+            .iter()
+            .map(|c| printable(c))
+            .collect::<Vec<_>>(),
+        );
     }
     out.push_str(&b.to_string());
     out.push('\n');
