@@ -544,13 +544,21 @@ fn terminal_tables_show_control_characters_from_the_log() {
         b"#1 [1/2] FROM alpine\x1b]0;owned\x07\n#1 DONE 0.1s\n#2 [2/2] RUN x\x1b[2J\x1b[31m\rcut\n#2 DONE 1.0s\n",
     );
     for cmd in ["steps", "build"] {
-        let out = run(&[cmd, log.path().to_str().unwrap(), "--color", "never"], None);
+        let out = run(
+            &[cmd, log.path().to_str().unwrap(), "--color", "never"],
+            None,
+        );
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(
-            !out.stdout.iter().any(|&b| b == 0x1b || b == 0x07 || b == b'\r'),
+            !out.stdout
+                .iter()
+                .any(|&b| b == 0x1b || b == 0x07 || b == b'\r'),
             "{cmd}: raw control bytes reach the terminal: {text:?}"
         );
-        assert!(text.contains("␛]0;owned␇"), "{cmd}: shown as pictures: {text}");
+        assert!(
+            text.contains("␛]0;owned␇"),
+            "{cmd}: shown as pictures: {text}"
+        );
     }
 }

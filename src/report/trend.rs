@@ -108,22 +108,18 @@ pub fn table(project: &str, rows: &[TrendRow]) -> String {
         "regression",
     ]);
     for r in rows.iter().rev().take(20) {
-        b.add_row(
-            vec![
-                name(r),
-                when(r),
-                r.status.map_or(String::new(), |s| s.as_str().to_string()),
-                pct(r.hit_ratio),
-                secs(r.duration_s),
-                format!("{:.0}s", r.time_saved_s),
-                r.scenario.clone(),
-                r.cause.clone().unwrap_or_default(),
-                r.regression_reason.clone().unwrap_or_default(),
-            ]
-            .iter()
-            .map(|c| printable(c))
-            .collect::<Vec<_>>(),
-        );
+        let cells = [
+            name(r),
+            when(r),
+            r.status.map_or(String::new(), |s| s.as_str().to_string()),
+            pct(r.hit_ratio),
+            secs(r.duration_s),
+            format!("{:.0}s", r.time_saved_s),
+            r.scenario.clone(),
+            r.cause.clone().unwrap_or_default(),
+            r.regression_reason.clone().unwrap_or_default(),
+        ];
+        b.add_row(cells.iter().map(|c| printable(c)).collect::<Vec<_>>());
     }
     out.push_str(&b.to_string());
     out.push('\n');
