@@ -157,7 +157,7 @@ pub struct AwsArgs {
 
     /// Requests per second, at most (CloudWatch Logs allows about 10 GetLogEvents/s per
     /// account and region); 0 for no limit.
-    #[arg(long, default_value_t = 10.0, value_name = "PER_SECOND")]
+    #[arg(long, default_value_t = 10.0, value_name = "PER_SECOND", value_parser = non_negative)]
     pub rate: f64,
 
     /// Read this log group instead of the one CodeBuild names.
@@ -231,7 +231,7 @@ pub struct TrendArgs {
 
     /// A regression: hit ratio this much below the rolling median, or duration this fraction
     /// above the rolling p90.
-    #[arg(long, default_value_t = 0.15, value_name = "FRACTION")]
+    #[arg(long, default_value_t = 0.15, value_name = "FRACTION", value_parser = non_negative)]
     pub margin: f64,
 
     /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
@@ -268,7 +268,8 @@ pub struct ReportArgs {
         long,
         value_name = "SECONDS",
         default_value_t = 30.0,
-        conflicts_with = "log"
+        conflicts_with = "log",
+        value_parser = non_negative
     )]
     pub wait: f64,
 
@@ -287,11 +288,11 @@ pub struct ReportArgs {
     pub out: PathBuf,
 
     /// Fail (exit 1) if the hit ratio is below this fraction (0.6 = 60%).
-    #[arg(long, value_name = "RATIO")]
+    #[arg(long, value_name = "RATIO", value_parser = fraction)]
     pub min_hit_ratio: Option<f64>,
 
     /// Fail (exit 1) if rebuilt Dockerfile steps took longer than this many seconds.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = non_negative)]
     pub max_rebuilt_seconds: Option<f64>,
 
     /// Fail (exit 1) if the cache import (`--cache-from`) failed.
@@ -336,4 +337,21 @@ pub struct DoctorArgs {
 pub enum DoctorFormat {
     Table,
     Json,
+}
+
+/// A finite number ≥ 0 (`NaN`, `inf` and negatives are usage errors, not a disabled limit).
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(_) => Err(format!("{s} is not a finite number of at least 0")),
+        Err(e) => Err(format!("{s}: {e}")),
+    }
+}
+
+/// A fraction from 0 to 1.
+fn fraction(s: &str) -> Result<f64, String> {
+    match non_negative(s)? {
+        v if v <= 1.0 => Ok(v),
+        _ => Err(format!("{s} is not a fraction from 0 to 1 (0.6 = 60%)")),
+    }
 }

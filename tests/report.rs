@@ -462,3 +462,44 @@ fn markdown_injection_from_the_log_stays_text_in_every_section() {
         }
     }
 }
+
+/// Numeric flags are checked by the parser: NaN, infinities and negatives are usage errors
+/// (exit 2), not a disabled gate or rate limit.
+#[test]
+fn numeric_flags_reject_nan_infinity_and_negatives() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in [
+        &["--min-hit-ratio", "NaN"][..],
+        &["--min-hit-ratio", "1.5"],
+        &["--max-rebuilt-seconds", "-1"],
+        &["--max-rebuilt-seconds", "inf"],
+        &["--rate", "NaN"],
+        &["--rate", "-1"],
+    ] {
+        let o = report(&path(WARM), &dir.path().join("r"), bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(bad[1]), "{bad:?} named: {}", stderr(&o));
+    }
+}
+
+/// Durations that add up past f64 give a JUnit `time` that is still a decimal.
+#[test]
+fn junit_times_are_finite_decimals() {
+    let huge = format!("1{}", "0".repeat(307));
+    let log =
+        format!("#1 [1/2] FROM alpine\n#1 DONE {huge}.0s\n#2 [2/2] RUN make\n#2 DONE {huge}.0s\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.log");
+    std::fs::write(&path, log).unwrap();
+    let out = dir.path().join("r");
+    let o = report(&path, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let xml = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    for t in xml.split("time=\"").skip(1) {
+        let v = &t[..t.find('"').unwrap()];
+        assert!(
+            !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'.'),
+            "time={v:?} in {xml}"
+        );
+    }
+}

@@ -127,7 +127,8 @@ pub fn junit(
     verdict: &crate::analyze::verdict::Verdict,
 ) -> Result<Vec<u8>, minijinja::Error> {
     // Seconds as JUnit consumers read them: never negative, `-0.000` or `NaN`.
-    let seconds = |d: f64| format!("{:.3}", d.max(0.0) + 0.0);
+    // JUnit's `time` is a decimal: a sum that overflowed is not one.
+    let seconds = |d: f64| format!("{:.3}", if d.is_finite() { d.max(0.0) } else { 0.0 } + 0.0);
     let steps: Vec<&Step> = steps
         .iter()
         .filter(|s| s.is_cacheable_instruction() || s.status == StepStatus::Error)
