@@ -562,3 +562,33 @@ fn terminal_tables_show_control_characters_from_the_log() {
         );
     }
 }
+
+#[test]
+fn csv_cells_from_the_log_are_not_spreadsheet_formulas() {
+    let log = temp_file(
+        b"#1 =HYPERLINK(\"http://e.example\",\"x\")\n#1 DONE 0.1s\n#2 [1/1] RUN x\n#2 ERROR: @SUM(1+1)\n",
+    );
+    for cmd in ["steps", "build"] {
+        let out = run(
+            &[cmd, log.path().to_str().unwrap(), "--format", "csv"],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let mut reader = csv::Reader::from_reader(&out.stdout[..]);
+        let cells: Vec<String> = reader
+            .records()
+            .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        assert!(
+            cells.iter().any(|c| c.contains("HYPERLINK")),
+            "{cmd}: {cells:?}"
+        );
+        for c in &cells {
+            assert!(
+                !c.starts_with(['=', '+', '@', '\t', '\r'])
+                    && !(c.starts_with('-') && c.parse::<f64>().is_err()),
+                "{cmd}: formula cell {c:?}"
+            );
+        }
+    }
+}

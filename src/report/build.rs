@@ -6,7 +6,7 @@ use polars::prelude::*;
 use polars_io::prelude::{CsvWriter, ParquetWriter, SerWriter};
 use serde::Serialize;
 
-use super::printable;
+use super::{csv_text, printable};
 
 use crate::analyze::baseline::Comparison;
 use crate::analyze::diagnose::{Bust, Finding, Health, Severity};
@@ -534,11 +534,22 @@ pub fn markdown(sum: &Summary, steps: &[Step]) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// A frame as CSV, its text cells made safe for spreadsheets ([`csv_text`]).
 pub fn csv(frame: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+    let mut safe = frame.clone();
+    for name in frame.get_column_names_owned() {
+        let column = frame.column(&name)?;
+        if column.dtype() == &DataType::String {
+            let cells: StringChunked = (column.str()?.iter())
+                .map(|v| v.map(|v| csv_text(v).into_owned()))
+                .collect();
+            safe.with_column(cells.with_name(name).into_column())?;
+        }
+    }
     let mut out = Vec::new();
     CsvWriter::new(&mut out)
         .include_header(true)
-        .finish(frame)?;
+        .finish(&mut safe)?;
     Ok(out)
 }
 

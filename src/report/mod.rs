@@ -21,3 +21,13 @@ pub fn printable(text: &str) -> String {
         })
         .collect()
 }
+
+/// A CSV cell that a spreadsheet will not run as a formula: text starting with `=`, `+`, `-`,
+/// `@`, TAB or CR gets a leading `'` (the OWASP rule; spreadsheets show the text, and the `'` is
+/// visible in the raw file). Every CSV renderer passes text cells through here.
+pub fn csv_text(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}

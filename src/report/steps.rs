@@ -7,7 +7,7 @@ use comfy_table::{
     presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, ContentArrangement, Table,
 };
 
-use super::printable;
+use super::{csv_text, printable};
 use crate::model::{Step, StepStatus};
 
 /// One step as a JSON object followed by `\n`: exactly what `serde_json` writes for a [`Step`]
@@ -102,19 +102,19 @@ impl CsvRows {
         w.write_record([
             step.invocation.to_string(),
             opt(step.vertex),
-            step.step.clone(),
-            step.name.clone(),
-            step.stage.clone().unwrap_or_default(),
+            csv_text(&step.step).into_owned(),
+            csv_text(&step.name).into_owned(),
+            csv_text(step.stage.as_deref().unwrap_or("")).into_owned(),
             opt(step.index),
             opt(step.total),
-            step.instruction.clone().unwrap_or_default(),
+            csv_text(step.instruction.as_deref().unwrap_or("")).into_owned(),
             step.kind.as_str().to_string(),
             step.status.as_str().to_string(),
             step.duration_s
                 .map(|d| format!("{d:?}"))
                 .unwrap_or_default(),
             step.line.to_string(),
-            step.error.clone().unwrap_or_default(),
+            csv_text(step.error.as_deref().unwrap_or("")).into_owned(),
         ])
         .expect("writing to memory");
         w.flush().expect("writing to memory");
