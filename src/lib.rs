@@ -3,6 +3,16 @@
 //! The flow is bytes in ([`source`]) → [`parse`] → [`model`] → [`report`]; [`cmd`] glues them
 //! per subcommand and [`cli`] holds the arguments. DESIGN.md has the module map.
 
+/// `eprintln!` that cannot panic: with stderr closed or a broken pipe the message is lost, not
+/// the run (a warning must never turn a report into a crash).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 #[cfg(feature = "cli")]
 pub mod analyze;
 #[cfg(feature = "cli")]

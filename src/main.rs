@@ -10,7 +10,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("cachescope: error: {e:#}");
+            cachescope::say!("cachescope: error: {e:#}");
             ExitCode::from(cachescope::cmd::EXIT_ERROR)
         }
     }

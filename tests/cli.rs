@@ -590,3 +590,24 @@ fn csv_cells_from_the_log_are_not_spreadsheet_formulas() {
         }
     }
 }
+
+/// A warning into a stderr nobody reads any more (a broken pipe) is lost, not a panic: the run
+/// still succeeds.
+#[test]
+fn warnings_into_a_broken_stderr_pipe_do_not_crash() {
+    let log = temp_file(b"#1 [1/1] FROM alpine\n#1 DONE 0.1s\nan over-long line for the cap\n");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = bin()
+        .args([
+            "steps",
+            log.path().to_str().unwrap(),
+            "--max-line-bytes",
+            "20",
+        ])
+        .stdout(Stdio::null())
+        .stderr(writer)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}

@@ -33,7 +33,7 @@ pub fn run(args: &BuildArgs, verbose: bool) -> Result<ExitCode> {
     let (build, stats, result) = read::read_build(&input, &opts);
     read::report_problems(&input, &stats, result, build.steps.len(), verbose)?;
     if build.steps.is_empty() {
-        eprintln!(
+        crate::say!(
             "cachescope: no docker build found in {input} ({} lines read)",
             stats.lines
         );

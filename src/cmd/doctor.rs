@@ -56,7 +56,7 @@ pub fn run(args: &DoctorArgs, verbose: bool) -> Result<ExitCode> {
 
     if let (Some(p), Some(b)) = (&args.project, &build_ref) {
         if p != &b.project {
-            eprintln!(
+            crate::say!(
                 "cachescope: warning: build {b} belongs to project {}, not {p}: its log is \
                  checked against {p}'s settings",
                 b.project
@@ -131,7 +131,7 @@ pub fn run(args: &DoctorArgs, verbose: bool) -> Result<ExitCode> {
     out.commit()?;
     let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
     if failed > 0 {
-        eprintln!("cachescope: doctor: {failed} check(s) failed");
+        crate::say!("cachescope: doctor: {failed} check(s) failed");
         return Ok(ExitCode::from(EXIT_GATE));
     }
     Ok(ExitCode::from(EXIT_OK))
@@ -224,7 +224,7 @@ fn from_aws(
             },
         };
         if opts.verbose {
-            eprintln!("cachescope: checking the log of build {}", meta.id);
+            crate::say!("cachescope: checking the log of build {}", meta.id);
         }
         let id = meta.id.clone();
         match read::fetch_parsed(&aws, meta, &fetch, opts.max_line).await {

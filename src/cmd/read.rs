@@ -95,7 +95,7 @@ impl ReadOptions<'_> {
 pub fn input(arg: &str, verbose: bool) -> Input {
     let (input, why) = Input::from_arg(arg);
     if verbose {
-        eprintln!("cachescope: {arg}: {why}");
+        crate::say!("cachescope: {arg}: {why}");
     }
     input
 }
@@ -163,10 +163,13 @@ pub fn report_problems(
     verbose: bool,
 ) -> Result<()> {
     if let Some(first) = stats.long_lines.first() {
-        eprintln!(
+        crate::say!(
             "cachescope: warning: {input}: skipped {} line(s) longer than the line limit \
              (first: line {}, byte offset {}, {} bytes)",
-            stats.long_line_count, first.line, first.offset, first.len
+            stats.long_line_count,
+            first.line,
+            first.offset,
+            first.len
         );
     }
     if let (0, [first, more @ ..]) = (steps, stats.unread.as_slice()) {
@@ -175,7 +178,7 @@ pub fn report_problems(
             true => String::new(),
             false => format!(" (also line {})", also.join(", ")),
         };
-        eprintln!(
+        crate::say!(
             "cachescope: warning: {input}: line {} holds what looks like a docker build line after \
              {:?}, which cachescope did not take for a line prefix{also}; if your CI writes it, \
              please report it with these lines",
@@ -189,13 +192,13 @@ pub fn report_problems(
     match read {
         Ok(ReadOutcome::Local(enc)) => {
             if verbose {
-                eprintln!("cachescope: read {input} as {enc:?}: {parsed}");
+                crate::say!("cachescope: read {input} as {enc:?}: {parsed}");
             }
             Ok(())
         }
         Ok(ReadOutcome::Aws(f)) => {
             if verbose {
-                eprintln!(
+                crate::say!(
                     "cachescope: read {input} from {}: {} events in {} GetLogEvents calls; \
                      {} CloudWatch Logs and {} CodeBuild requests sent, {} of them failed; \
                      {parsed}",
@@ -208,13 +211,13 @@ pub fn report_problems(
                 );
             }
             if f.stats.events == 0 {
-                eprintln!("cachescope: warning: {} is empty", f.location);
+                crate::say!("cachescope: warning: {} is empty", f.location);
             }
             Ok(())
         }
         Err(e) if steps == 0 || matches!(input, Input::Build(_)) => Err(e),
         Err(e) => {
-            eprintln!(
+            crate::say!(
                 "cachescope: warning: {e:#}; using the {steps} steps read before the problem"
             );
             Ok(())

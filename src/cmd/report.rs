@@ -82,7 +82,7 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
     };
     let (mut build, stats, result) = read::read_build(&input, &opts);
     if let Ok(ReadOutcome::Aws(f)) = &result {
-        eprintln!("cachescope: {}", what_was_read(f));
+        crate::say!("cachescope: {}", what_was_read(f));
     }
     read::report_problems(&input, &stats, result, build.steps.len(), verbose)
         .context("the report could not be built")?;
@@ -109,7 +109,7 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
         }
         Some(Ok(None)) => None,
         Some(Err(e)) => {
-            eprintln!("cachescope: warning: no comparison with earlier builds: {e:#}");
+            crate::say!("cachescope: warning: no comparison with earlier builds: {e:#}");
             None
         }
         None => None,
@@ -160,17 +160,18 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
         &page::junit(&title, &build.steps, &verdicts, &summary.verdict)?,
     )?;
     // Into the build log itself, where people look first.
-    eprint!(
+    crate::say!(
         "cachescope: {}",
         render::verdict_text(&summary.verdict)
             .replace('\n', "\ncachescope: ")
             .trim_end_matches("cachescope: ")
+            .trim_end()
     );
-    eprintln!("cachescope: wrote the report to {}", args.out.display());
+    crate::say!("cachescope: wrote the report to {}", args.out.display());
 
     let failed: Vec<_> = verdicts.iter().filter(|v| !v.passed).collect();
     for v in &failed {
-        eprintln!("cachescope: gate failed: {}: {}", v.gate, v.message);
+        crate::say!("cachescope: gate failed: {}: {}", v.gate, v.message);
     }
     Ok(ExitCode::from(if failed.is_empty() {
         EXIT_OK
@@ -262,7 +263,7 @@ fn compare_with(
     let described;
     let meta = if meta.number.is_none() && meta.start_ms.is_none() {
         described = describe(opts, meta).unwrap_or_else(|e| {
-            eprintln!(
+            crate::say!(
                 "cachescope: warning: {e:#}; comparing with the most recent builds of {}",
                 meta.project
             );
@@ -318,7 +319,7 @@ fn compare_with(
                 let all_seen = c.keys.len() < want;
                 if found >= n || all_seen || want >= 8 * (n + 1) {
                     if let Some((id, why)) = c.failures.first() {
-                        eprintln!(
+                        crate::say!(
                             "cachescope: warning: {} build(s) of {} could not be read for the \
                              comparison (first: {id}: {why})",
                             c.failures.len(),
@@ -330,7 +331,7 @@ fn compare_with(
                 want *= 2;
             }
             Err(e) => {
-                eprintln!(
+                crate::say!(
                     "cachescope: warning: could not list the earlier builds of {} in CodeBuild \
                      ({e:#}); comparing with the stored ones",
                     meta.project
@@ -359,7 +360,7 @@ fn compare_with(
         .take(n)
         .collect();
     if earlier.is_empty() {
-        eprintln!(
+        crate::say!(
             "cachescope: note: no earlier build of {} to compare with",
             meta.project
         );

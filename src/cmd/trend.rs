@@ -178,7 +178,7 @@ pub(super) fn load_stored(
     }
     let loaded = store.load(project)?;
     for d in &loaded.damaged {
-        eprintln!("cachescope: warning: {d}; removed, its builds are analyzed again");
+        crate::say!("cachescope: warning: {d}; removed, its builds are analyzed again");
     }
     let mut out = HashMap::new();
     for (key, b) in loaded.builds {
@@ -186,7 +186,9 @@ pub(super) fn load_stored(
             Ok(t) => {
                 out.insert(key, t);
             }
-            Err(e) => eprintln!("cachescope: warning: stored build {key}: {e}; analyzing it again"),
+            Err(e) => {
+                crate::say!("cachescope: warning: stored build {key}: {e}; analyzing it again")
+            }
         }
     }
     Ok(out)
@@ -243,7 +245,7 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
         failures,
     } = collected;
     if verbose {
-        eprintln!("cachescope: store {}", store.root().display());
+        crate::say!("cachescope: store {}", store.root().display());
     }
     // Time saved and the rolling windows see the whole history in hand; the filter then picks
     // the rows to show.
@@ -272,10 +274,10 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
     out.commit()?;
 
     for (id, why) in &failures {
-        eprintln!("cachescope: error: build {id}: {why}");
+        crate::say!("cachescope: error: build {id}: {why}");
     }
     if !failures.is_empty() {
-        eprintln!(
+        crate::say!(
             "cachescope: {} build(s) failed; the trend has the other {}",
             failures.len(),
             rows.len()
@@ -344,7 +346,7 @@ pub(super) fn from_codebuild(
         for m in described.found {
             let running = m.status == Some(BuildStatus::InProgress);
             if running && filter.admits(m.start_ms, m.status) {
-                eprintln!("cachescope: note: build {} is still running; skipped", m.id);
+                crate::say!("cachescope: note: build {} is still running; skipped", m.id);
             }
             if !running && filter.admits(m.start_ms, m.status) {
                 wanted.push(Wanted {

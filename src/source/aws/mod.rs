@@ -90,7 +90,7 @@ impl Intercept for AttemptLog {
                 let status = ctx.response().map_or("no response".to_string(), |r| {
                     format!("HTTP {}", r.status())
                 });
-                eprintln!(
+                crate::say!(
                     "cachescope: {} request failed ({status}: {}); the SDK retries it if the error \
                      is retryable and attempts remain",
                     self.service,
@@ -333,7 +333,7 @@ pub fn read_build(
                     } else {
                         "no build metadata, and the log is read from the default location"
                     };
-                    eprintln!(
+                    crate::say!(
                         "cachescope: note: codebuild:BatchGetBuilds is not allowed ({message}); {then}"
                     );
                     None
@@ -359,7 +359,7 @@ pub async fn fetch_log(
         .as_ref()
         .and_then(|m| m.log_group.clone().zip(m.log_stream.clone()));
     if meta.is_some() && from_api.is_none() && !located {
-        eprintln!(
+        crate::say!(
             "cachescope: note: CodeBuild names no CloudWatch log stream for {build} \
              (CloudWatch logging off for the project?); trying the default location"
         );
@@ -374,7 +374,7 @@ pub async fn fetch_log(
             .unwrap_or_else(|| build.uuid.clone()),
     };
     if opts.settings.verbose {
-        eprintln!("cachescope: reading {location} (region {})", aws.region);
+        crate::say!("cachescope: reading {location} (region {})", aws.region);
     }
     // Only a running build's stream is still being written.
     let running = meta
@@ -383,7 +383,7 @@ pub async fn fetch_log(
     let follow = opts.follow.filter(|_| running);
     let stats = logs::stream_into(aws, &location, opts.max_pages, follow, sink).await?;
     if stats.capped {
-        eprintln!(
+        crate::say!(
             "cachescope: warning: stopped after {} GetLogEvents pages (--max-pages) before \
              the end of {location}: is the build still writing it?",
             stats.calls
