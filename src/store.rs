@@ -125,8 +125,11 @@ impl Store {
         Ok(parts)
     }
 
-    /// Every build stored for `project`. A part that cannot be read is removed and reported:
-    /// its builds are then simply not stored, and analyzed again.
+    /// Every build stored for `project`. A part that cannot be read — damaged, written by a
+    /// newer version, someone else's file, a passing I/O or permission error — is reported and
+    /// never removed: one of this store's own parts (`part-*.parquet`) is moved aside into
+    /// `<root>/quarantine/` (so the table does not count its builds twice once they are analyzed
+    /// again), any other file is left where it is and skipped.
     pub fn load(&self, project: &str) -> Result<Loaded> {
         let mut loaded = Loaded::default();
         for part in self.parts(project)? {
@@ -137,13 +140,36 @@ impl Store {
             match builds {
                 Ok(list) => loaded.builds.extend(list),
                 Err(e) => {
-                    loaded.damaged.push(format!("{e:#}"));
-                    remove(&part.steps)?;
-                    remove(&part.builds)?;
+                    let moved = self.quarantine(&part);
+                    loaded.damaged.push(format!("{e:#}{moved}"));
                 }
             }
         }
         Ok(loaded)
+    }
+
+    /// Moves an unreadable part of this store's own aside; says where (or why not).
+    fn quarantine(&self, part: &Part) -> String {
+        let ours = (part.builds.file_name().and_then(|n| n.to_str()))
+            .is_some_and(|n| n.starts_with("part-") && n.ends_with(".parquet"));
+        if !ours {
+            return "; not a part this store wrote: left as it is".into();
+        }
+        let aside = self.root.join("quarantine");
+        for path in [&part.steps, &part.builds] {
+            let Ok(rel) = path.strip_prefix(&self.root) else {
+                continue;
+            };
+            let to = aside.join(rel);
+            let moved = (to.parent().map_or(Ok(()), fs::create_dir_all))
+                .and_then(|()| fs::rename(path, &to));
+            match moved {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return format!("; could not move it aside ({e}): left as it is"),
+            }
+        }
+        format!("; moved aside to {}", aside.display())
     }
 
     /// Removes `keys` from the project's parts (before they are analyzed again).
@@ -151,7 +177,10 @@ impl Store {
         for part in self.parts(project)? {
             for path in [&part.steps, &part.builds] {
                 let Ok(mut df) = read(path) else { continue };
-                let key = df.column(KEY)?.str()?.clone();
+                // A file without our key column is not ours to rewrite.
+                let Some(key) = df.column(KEY).ok().and_then(|c| c.str().ok()).cloned() else {
+                    continue;
+                };
                 let keep: BooleanChunked = (0..key.len())
                     .map(|i| Some(key.get(i).is_none_or(|k| !keys.contains(k))))
                     .collect();
@@ -194,9 +223,10 @@ fn split(part: &Part, builds: &DataFrame, steps: &DataFrame) -> Result<Vec<(Stri
     let mut runs: HashMap<&str, (usize, usize)> = HashMap::new();
     let mut i = 0;
     while i < step_keys.len() {
+        // A null key (a damaged or foreign row) is a run of its own, matching no build.
         let k = step_keys.get(i).unwrap_or("");
         let start = i;
-        while i < step_keys.len() && step_keys.get(i) == Some(k) {
+        while i < step_keys.len() && step_keys.get(i).unwrap_or("") == k {
             i += 1;
         }
         runs.insert(k, (start, i - start));
@@ -305,8 +335,15 @@ fn write_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
         .tempfile_in(dir)
         .with_context(|| format!("writing in {}", dir.display()))?;
     tmp.write_all(&bytes)?;
+    // A store is shared: others must read what this run writes (a temporary file is 0600).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(0o644))?;
+    }
     // No fsync: the rename is atomic for a killed run, which is what the store promises (a
-    // power cut may lose or empty the latest parts; `load` removes unreadable ones, and their
+    // power cut may lose or empty the latest parts; `load` skips unreadable ones, and their
     // builds are analyzed again).
     tmp.persist(path)
         .with_context(|| format!("writing {}", path.display()))?;

@@ -178,7 +178,7 @@ pub(super) fn load_stored(
     }
     let loaded = store.load(project)?;
     for d in &loaded.damaged {
-        crate::say!("cachescope: warning: {d}; removed, its builds are analyzed again");
+        crate::say!("cachescope: warning: {d}; its builds are analyzed again");
     }
     let mut out = HashMap::new();
     for (key, b) in loaded.builds {
