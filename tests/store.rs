@@ -3,7 +3,7 @@
 
 use cachescope::store::{Store, KEY};
 use polars::prelude::*;
-use polars_io::prelude::{ParquetWriter, SerWriter};
+use polars_io::prelude::ParquetWriter;
 use std::path::Path;
 
 fn write_parquet(path: &Path, mut df: DataFrame) {
