@@ -611,3 +611,34 @@ fn warnings_into_a_broken_stderr_pipe_do_not_crash() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[cfg(unix)]
+#[test]
+fn output_through_a_symlink_writes_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("real.csv");
+    std::fs::write(&target, b"old").unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink("real.csv", &link).unwrap();
+    let out = run(
+        &[
+            "steps",
+            fixture(BUILDKIT).to_str().unwrap(),
+            "--format",
+            "csv",
+            "-o",
+            link.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link stays"
+    );
+    let written = std::fs::read_to_string(&target).unwrap();
+    assert!(written.starts_with("invocation,"), "{written}");
+}

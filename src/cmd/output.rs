@@ -33,6 +33,8 @@ impl Output {
                 Ok(Output::Special(io::BufWriter::new(f)))
             }
             Some(p) => {
+                // Through a symbolic link, the link's target is written, not the link replaced.
+                let p = &resolve_links(p);
                 let dir = match p.parent() {
                     Some(d) if !d.as_os_str().is_empty() => d,
                     _ => Path::new("."),
@@ -93,6 +95,23 @@ impl Output {
             }
         }
     }
+}
+
+/// Where a path that may be a symbolic link (to a link …, or to nothing yet) leads.
+fn resolve_links(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf();
+    // As many hops as the kernel follows.
+    for _ in 0..40 {
+        let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
+        let Some(target) = is_link.then(|| std::fs::read_link(&p).ok()).flatten() else {
+            break;
+        };
+        p = match p.parent() {
+            Some(dir) if target.is_relative() => dir.join(target),
+            _ => target,
+        };
+    }
+    p
 }
 
 impl Write for Output {
