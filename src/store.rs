@@ -83,14 +83,14 @@ impl Store {
     fn dir(&self, table: &str, project: &str, date: &str) -> PathBuf {
         self.root
             .join(table)
-            .join(format!("project={project}"))
+            .join(partition(project))
             .join(format!("date={date}"))
     }
 
     /// The project's parts, oldest first (part names sort by run, then number).
     fn parts(&self, project: &str) -> Result<Vec<Part>> {
         let mut parts = Vec::new();
-        let base = self.root.join("builds").join(format!("project={project}"));
+        let base = self.root.join("builds").join(partition(project));
         let dates = match fs::read_dir(&base) {
             Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(parts),
@@ -213,6 +213,30 @@ impl Store {
             last_flush: Instant::now(),
         }
     }
+}
+
+/// The project's folder name, `project=<name>`: the name as Hive escapes partition values (any
+/// byte but letters, digits, `-` and `_` as `%XX`, so `../x` stays inside the store), and a name
+/// too long for a file name (CodeBuild allows 255 characters) cut with a hash of the whole.
+fn partition(project: &str) -> String {
+    let mut name = String::from("project=");
+    for b in project.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            name.push(char::from(b));
+        } else {
+            name.push_str(&format!("%{b:02X}"));
+        }
+    }
+    const MAX: usize = 255;
+    if name.len() > MAX {
+        // FNV-1a of the whole name keeps cut names apart.
+        let hash = (project.bytes()).fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        name.truncate(MAX - 17);
+        name.push_str(&format!("~{hash:016x}"));
+    }
+    name
 }
 
 /// A part's rows, one build each, with the consecutive steps rows of the same key.

@@ -75,3 +75,27 @@ fn parts_are_readable_by_the_other_users_of_a_shared_store() {
     assert_eq!(n, 2);
     assert!(store.load("p").unwrap().builds.contains_key("a"));
 }
+
+#[test]
+fn any_project_name_is_stored_inside_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let store = Store::open(Some(&root)).unwrap();
+    let long = "p".repeat(255);
+    for project in ["../../escape", "a/b", long.as_str(), "ünï cødé"] {
+        let mut w = store.writer(project);
+        let row = df!("build_id" => ["b:1"]).unwrap();
+        let steps = df!("step" => ["#1"]).unwrap();
+        w.add("2026-01-01", "a", &row, &steps).unwrap();
+        w.flush().unwrap();
+        assert!(
+            store.load(project).unwrap().builds.contains_key("a"),
+            "{project}"
+        );
+    }
+    let outside: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(outside.len(), 1, "nothing written beside the store");
+    // Two long names that share their first 238 characters stay apart.
+    let other = format!("{}q", "p".repeat(254));
+    assert!(store.load(&other).unwrap().builds.is_empty());
+}
