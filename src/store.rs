@@ -76,6 +76,38 @@ impl Store {
         Ok(Store { root })
     }
 
+    /// Takes the store for this run: an advisory lock on `<root>/.lock`, held until the
+    /// returned guard drops. A second run on the same store (another `trend`, a `report
+    /// --compare` of a build that ran alongside) waits, saying so once, instead of writing the
+    /// same builds again.
+    pub fn lock(&self) -> Result<StoreLock> {
+        fs::create_dir_all(&self.root)
+            .with_context(|| format!("creating {}", self.root.display()))?;
+        let path = self.root.join(".lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                crate::say!(
+                    "cachescope: another run is using the store {}; waiting for it",
+                    self.root.display()
+                );
+                file.lock()
+                    .with_context(|| format!("locking {}", path.display()))?;
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("locking {}", path.display()))
+            }
+        }
+        Ok(StoreLock { _file: file })
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -269,6 +301,11 @@ fn split(part: &Part, builds: &DataFrame, steps: &DataFrame) -> Result<Vec<(Stri
         ));
     }
     Ok(out)
+}
+
+/// The store taken by one run (see [`Store::lock`]); released when dropped.
+pub struct StoreLock {
+    _file: fs::File,
 }
 
 /// Writes builds in parts: see the module docs.

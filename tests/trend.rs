@@ -558,3 +558,33 @@ fn one_bad_file_does_not_lose_the_others() {
         "{err}"
     );
 }
+
+/// Four `trend` runs on one store at once: each build is stored exactly once.
+#[test]
+fn concurrent_runs_on_one_store_store_each_build_once() {
+    let logs_dir = tempfile::tempdir().unwrap();
+    let logs = local_logs(logs_dir.path(), 60);
+    let store = tempfile::tempdir().unwrap();
+    let args = [
+        "trend",
+        logs_dir.path().to_str().unwrap(),
+        "--store",
+        store.path().to_str().unwrap(),
+        "--quiet",
+    ];
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            bare()
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let builds = table(&store.path().join("builds"));
+    assert_eq!(builds.height(), logs.len(), "each build once");
+}

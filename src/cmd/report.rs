@@ -274,6 +274,7 @@ fn compare_with(
         meta
     };
     let store = Store::open(args.store.as_deref())?;
+    let _taken = store.lock()?;
     // Builds started before this one that ran to an end: a stopped or timed-out one may never
     // have reached its docker build (and one that did not is skipped below).
     let mut filter = Filter {

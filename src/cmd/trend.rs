@@ -215,6 +215,7 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
         bail!("--margin must be a fraction ≥ 0, e.g. 0.15");
     }
     let store = Store::open(args.store.as_deref())?;
+    let _taken = store.lock()?;
     let filter = Filter::from_args(args)?;
     let opts = ReadOptions {
         max_line: args.max_line_bytes,
