@@ -10,7 +10,7 @@ use std::path::Path;
 /// How a CI wraps line `n` (0-based); `None` leaves the line as it is.
 type Wrap = fn(usize) -> Option<String>;
 
-const WRAPS: [(&str, Wrap); 12] = [
+const WRAPS: [(&str, Wrap); 13] = [
     ("indented", |_| Some("  ".into())),
     ("tab-indented", |_| Some("\t".into())),
     // Console line numbers and a TAB, the first line without one.
@@ -40,6 +40,10 @@ const WRAPS: [(&str, Wrap); 12] = [
     }),
     ("stderr tag", |_| Some("[error] ".into())),
     ("remote", |_| Some("remote: ".into())),
+    // Buildkite's raw log: an APC escape string with the time before each line.
+    ("buildkite", |n| {
+        Some(format!("\x1b_bk;t={}\x07", 1_696_428_239_123u64 + n as u64))
+    }),
 ];
 
 /// Real logs of the bundled sets. rawjson is left out (a JSON object per line carries no line a

@@ -172,23 +172,36 @@ pub fn completes_phase(line: &[u8], phase: &[u8]) -> bool {
     )
 }
 
-/// Removes ANSI escape sequences (CSI `ESC [ ... final`, and two-byte `ESC x`).
+/// Removes ANSI escape sequences: CSI (`ESC [ … final`), string sequences — OSC `ESC ]`, APC
+/// `ESC _` (Buildkite's `ESC _bk;t=<ms> BEL` timestamps), DCS `ESC P`, PM `ESC ^`, SOS `ESC X`,
+/// ended by BEL or `ESC \` — and two-byte `ESC x`.
 pub fn strip_ansi(line: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(line.len());
     let mut i = 0;
     while i < line.len() {
-        if line[i] == 0x1b {
+        if line[i] != 0x1b {
+            out.push(line[i]);
             i += 1;
-            if i < line.len() && line[i] == b'[' {
+            continue;
+        }
+        i += 1;
+        match line.get(i) {
+            Some(b'[') => {
                 i += 1;
                 while i < line.len() && !(0x40..=0x7e).contains(&line[i]) {
                     i += 1;
                 }
+                i += 1;
             }
-            i += 1;
-        } else {
-            out.push(line[i]);
-            i += 1;
+            Some(b']' | b'_' | b'P' | b'^' | b'X') => {
+                i += 1;
+                while i < line.len() && line[i] != 0x07 && line[i] != 0x1b {
+                    i += 1;
+                }
+                // BEL, or the ESC of `ESC \`.
+                i += if line.get(i) == Some(&0x1b) { 2 } else { 1 };
+            }
+            _ => i += 1,
         }
     }
     out
@@ -927,6 +940,19 @@ mod tests {
         ] {
             assert_eq!(says_command_failed(text.as_bytes()), failed, "{text}");
         }
+    }
+
+    #[test]
+    fn escape_strings_are_removed_whole() {
+        assert_eq!(
+            strip_ansi(b"\x1b_bk;t=1696428239123\x07#5 [2/6] RUN x"),
+            b"#5 [2/6] RUN x"
+        );
+        assert_eq!(
+            strip_ansi(b"\x1b]0;title\x1b\\ok \x1b[1;31mred\x1b[0m"),
+            b"ok red"
+        );
+        assert_eq!(strip_ansi(b"cut \x1b_never ended"), b"cut ");
     }
 
     #[test]
