@@ -607,7 +607,10 @@ fn arrow_line(t: &[u8]) -> Option<Line<'_>> {
     };
     // A trailing `  12.3s` column is the vertex's time.
     let r = trim_end(r);
-    let (name, secs) = match r.iter().rposition(|&b| b == b' ') {
+    // The column is short: look for its blank among the last bytes only (a long line without
+    // one is not rescanned from every anchor position).
+    let tail = r.len().saturating_sub(32);
+    let (name, secs) = match r[tail..].iter().rposition(|&b| b == b' ').map(|i| tail + i) {
         Some(sp) => match (float, char('s')).parse(&r[sp + 1..]) {
             Ok((b"", (v, _))) => (trim_end(&r[..sp]), Some(v)),
             _ => (r, None),
