@@ -211,9 +211,6 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
     if args.jobs == 0 {
         bail!("--jobs must be at least 1");
     }
-    if !(args.margin.is_finite() && args.margin >= 0.0) {
-        bail!("--margin must be a fraction ≥ 0, e.g. 0.15");
-    }
     let store = Store::open(args.store.as_deref())?;
     let _taken = store.lock()?;
     let filter = Filter::from_args(args)?;

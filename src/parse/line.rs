@@ -798,6 +798,13 @@ fn strip_prefix(s: &[u8]) -> Option<&[u8]> {
     None
 }
 
+/// A vertex name's leading `[label]`: the text inside the brackets and what follows them
+/// (`[builder 2/6] RUN x` → `builder 2/6`, ` RUN x`).
+pub fn bracket_label(h: &[u8]) -> Option<(&[u8], &[u8])> {
+    let close = memchr::memchr(b']', h).filter(|_| h.first() == Some(&b'['))?;
+    Some((&h[1..close], &h[close + 1..]))
+}
+
 /// Parses a `[stage i/n] INSTRUCTION ...` (or `[i/n] ...`) BuildKit name into
 /// `(stage, index, total, instruction)`.
 pub fn dockerfile_name(name: &str) -> Option<(Option<&str>, u32, u32, &str)> {

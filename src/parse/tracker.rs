@@ -587,7 +587,7 @@ impl Tracker {
             if self.last_output_vertex != Some(id) {
                 self.last_output_vertex = Some(id);
                 if self.by_vertex.get(id).is_none() {
-                    self.headerless(id, line_no);
+                    self.open_vertex(id, String::new(), line_no);
                 }
             }
             return;
@@ -612,16 +612,14 @@ impl Tracker {
             None => {
                 let Body::Text(header) = body else {
                     // An ending of a vertex whose header was never seen: a step with no name.
-                    self.headerless(id, line_no);
+                    self.open_vertex(id, String::new(), line_no);
                     return self.vertex(line_no, id, body);
                 };
                 if !is_dockerfile_header(header) {
                     self.note(line_no, Some(id), header, Place::Vertex);
                 }
                 let name = String::from_utf8_lossy(line::trim_end(header)).into_owned();
-                let st = StepState::new(Origin::Plain, Some(id), format!("#{id}"), name, line_no);
-                self.steps.push(st);
-                self.by_vertex.insert(id, self.steps.len() - 1);
+                self.open_vertex(id, name, line_no);
                 return;
             }
         };
@@ -665,16 +663,10 @@ impl Tracker {
         self.announce(idx);
     }
 
-    /// A vertex first seen without its header: a step with no name, kept only if the log says
-    /// how it ended.
-    fn headerless(&mut self, id: u32, line_no: u64) {
-        let st = StepState::new(
-            Origin::Plain,
-            Some(id),
-            format!("#{id}"),
-            String::new(),
-            line_no,
-        );
+    /// A step for vertex `id`, first seen at `line_no`. A vertex first seen without its header
+    /// gets no name, and is kept only if the log says how it ended.
+    fn open_vertex(&mut self, id: u32, name: String, line_no: u64) {
+        let st = StepState::new(Origin::Plain, Some(id), format!("#{id}"), name, line_no);
         self.steps.push(st);
         self.by_vertex.insert(id, self.steps.len() - 1);
     }
@@ -687,7 +679,7 @@ impl Tracker {
             return false;
         };
         let s = &self.steps[idx];
-        let header_like = text.first() == Some(&b'[') && memchr::memchr(b']', text).is_some();
+        let header_like = line::bracket_label(text).is_some();
         header_like && s.announced && !same_vertex(line::trim_end(text), s.name.as_bytes())
     }
 
@@ -970,10 +962,10 @@ impl Tracker {
 /// `[stage 2/6] RUN …`, `[2/6] COPY …`: a Dockerfile step, whose header is the user's own text
 /// (BuildKit's cache lines are its own vertices and sub-status lines).
 fn is_dockerfile_header(h: &[u8]) -> bool {
-    let Some(close) = memchr::memchr(b']', h).filter(|_| h.first() == Some(&b'[')) else {
+    let Some((label, _)) = line::bracket_label(h) else {
         return false;
     };
-    let last = h[1..close].rsplit(|&b| b == b' ').next().unwrap_or(b"");
+    let last = label.rsplit(|&b| b == b' ').next().unwrap_or(b"");
     last.contains(&b'/') && last.iter().all(|&b| b == b'/' || b.is_ascii_digit())
 }
 
@@ -983,10 +975,9 @@ fn is_dockerfile_header(h: &[u8]) -> bool {
 /// may differ when the rest agrees.
 fn same_vertex(a: &[u8], b: &[u8]) -> bool {
     fn split(h: &[u8]) -> Option<(&[u8], &[u8])> {
-        let close = memchr::memchr(b']', h).filter(|_| h.first() == Some(&b'['))?;
-        let inside = h[1..close].trim_ascii();
-        let last = inside.rsplit(|b| *b == b' ').next()?;
-        Some((last, &h[close..]))
+        let (label, rest) = line::bracket_label(h)?;
+        let last = label.trim_ascii().rsplit(|b| *b == b' ').next()?;
+        Some((last, rest))
     }
     a == b || (split(a).is_some() && split(a) == split(b))
 }

@@ -273,8 +273,7 @@ fn is_strong(l: &Line<'_>) -> bool {
         Line::Vertex { body, .. } => match body {
             Body::Done(_) | Body::Cached | Body::Canceled | Body::Error(_) => true,
             Body::Text(t) => {
-                (t.first() == Some(&b'[') && memchr::memchr(b']', t).is_some())
-                    || VERTEX_NAMES.iter().any(|n| t.starts_with(n))
+                line::bracket_label(t).is_some() || VERTEX_NAMES.iter().any(|n| t.starts_with(n))
             }
             Body::Output | Body::Ellipsis | Body::Detail(_) => false,
         },
