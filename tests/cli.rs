@@ -187,6 +187,55 @@ fn cloudwatch_json_gives_the_file_steps_and_legacy_durations() {
     assert_eq!(rows[3]["duration_s"].as_f64(), Some(want));
 }
 
+/// Untrusted input: one CloudWatch JSON message far past the line limit is cut (not held whole),
+/// warned about, and the steps around it are still read.
+#[test]
+fn cloudwatch_json_message_caps_cut_an_over_long_event_and_read_the_rest() {
+    let log = std::fs::read(fixture(BUILDKIT)).unwrap();
+    let from_file = steps_of(&fixture(BUILDKIT));
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&events_json(&log, "nextForwardToken")).unwrap();
+    let huge = serde_json::json!({"timestamp": 1_700_000_000_000i64, "message": "#9 ".to_string() + &"y".repeat(3 << 20)});
+    doc["events"].as_array_mut().unwrap().insert(3, huge);
+    let json = temp_file(&serde_json::to_vec(&doc).unwrap());
+    let out = run(
+        &["steps", json.path().to_str().unwrap(), "--format", "jsonl"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("1 JSON string(s) longer than the line limit were cut"),
+        "{err}"
+    );
+    assert!(
+        err.contains("skipped 1 line(s) longer than the line limit"),
+        "{err}"
+    );
+    assert_eq!(jsonl(&out).len(), from_file.len());
+
+    // Nesting is refused where it starts, with the position.
+    let deep = format!(
+        r#"{{"events": [], "x": {}0{}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let out = run(
+        &["steps", temp_file(deep.as_bytes()).path().to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nesting deeper than 64 at line 1 column 83"),
+        "{err}"
+    );
+}
+
 #[test]
 fn csv_has_the_same_columns_and_rows() {
     let out = run(

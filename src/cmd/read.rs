@@ -43,6 +43,9 @@ impl<F: FnMut(Event)> LogSink for Feed<F> {
         self.parser.push_event(timestamp_ms, message);
         self.drain();
     }
+    fn line_limit(&self) -> usize {
+        self.parser.max_line()
+    }
 }
 
 pub fn parser(max_line: Option<usize>) -> Parser {
@@ -171,6 +174,15 @@ pub fn report_problems(
             first.offset,
             first.len
         );
+    }
+    if let Ok(ReadOutcome::Local(enc)) = &read {
+        let cut = enc.cut();
+        if cut > 0 {
+            crate::say!(
+                "cachescope: warning: {input}: {cut} JSON string(s) longer than the line limit \
+                 were cut there, unread (--max-line-bytes raises the limit)"
+            );
+        }
     }
     if let (0, [first, more @ ..]) = (steps, stats.unread.as_slice()) {
         let also: Vec<String> = more.iter().map(|u| u.line.to_string()).collect();

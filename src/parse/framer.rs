@@ -111,6 +111,11 @@ impl Framer {
     }
 
     /// Lines read so far (a final unterminated line counts once `finish` ran).
+    /// The longest line handed on.
+    pub fn max_line(&self) -> usize {
+        self.max_line
+    }
+
     pub fn lines(&self) -> u64 {
         self.line_no - 1
     }

@@ -100,6 +100,11 @@ impl Parser {
         self.tracker.set_event_time(None);
     }
 
+    /// The longest line read; longer ones are skipped and counted in [`ParseStats`].
+    pub fn max_line(&self) -> usize {
+        self.framer.max_line()
+    }
+
     /// Events found so far (finished steps of closed invocations, phases, commands, endings).
     pub fn events(&mut self) -> impl Iterator<Item = Event> + '_ {
         self.tracker.take_events()

@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use flate2::bufread::MultiGzDecoder;
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
 
 pub mod aws;
+mod cwjson;
+
+use cwjson::looks_like_cloudwatch_json;
 
 /// Read size: large enough to amortise syscalls, small enough to keep memory flat.
 const READ_BUF: usize = 256 * 1024;
@@ -27,6 +28,11 @@ pub trait LogSink {
     fn bytes(&mut self, chunk: &[u8]);
     /// One CloudWatch event: a line with its timestamp (ms since the epoch).
     fn event(&mut self, timestamp_ms: i64, message: &[u8]);
+    /// The longest line the sink reads; a CloudWatch JSON message longer than this is cut just
+    /// past it (the sink skips it as over-long either way) instead of being held whole.
+    fn line_limit(&self) -> usize {
+        usize::MAX
+    }
 }
 
 /// A local log: a path or `-` for stdin.
@@ -103,8 +109,23 @@ impl fmt::Display for Input {
 pub enum Encoding {
     Text,
     Gzip,
-    CloudWatchJson,
-    GzipCloudWatchJson,
+    /// CloudWatch JSON; `cut` strings were longer than the sink's line limit and cut there.
+    CloudWatchJson {
+        cut: u64,
+    },
+    GzipCloudWatchJson {
+        cut: u64,
+    },
+}
+
+impl Encoding {
+    /// CloudWatch JSON strings cut at the line limit.
+    pub fn cut(self) -> u64 {
+        match self {
+            Encoding::CloudWatchJson { cut } | Encoding::GzipCloudWatchJson { cut } => cut,
+            Encoding::Text | Encoding::Gzip => 0,
+        }
+    }
 }
 
 /// Streams a local input into `sink`. On error, everything read before it has been delivered.
@@ -160,18 +181,14 @@ pub fn read_stream(reader: impl Read, sink: &mut dyn LogSink) -> Result<Encoding
     let (head, reader) = peek(reader, 2)?;
     if head.starts_with(&[0x1f, 0x8b]) {
         let gz = MultiGzDecoder::new(BufReader::with_capacity(READ_BUF, reader));
-        let json = read_plain_or_json(gz, sink)?;
-        return Ok(if json {
-            Encoding::GzipCloudWatchJson
-        } else {
-            Encoding::Gzip
+        return Ok(match read_plain_or_json(gz, sink)? {
+            Some(cut) => Encoding::GzipCloudWatchJson { cut },
+            None => Encoding::Gzip,
         });
     }
-    let json = read_plain_or_json(reader, sink)?;
-    Ok(if json {
-        Encoding::CloudWatchJson
-    } else {
-        Encoding::Text
+    Ok(match read_plain_or_json(reader, sink)? {
+        Some(cut) => Encoding::CloudWatchJson { cut },
+        None => Encoding::Text,
     })
 }
 
@@ -206,90 +223,20 @@ fn peek<R: Read>(mut reader: R, n: usize) -> io::Result<(Vec<u8>, impl Read)> {
     Ok((head.clone(), io::Cursor::new(head).chain(reader)))
 }
 
-fn read_plain_or_json(reader: impl Read, sink: &mut dyn LogSink) -> Result<bool> {
+/// Plain text, or CloudWatch JSON (`Some(strings cut)`).
+fn read_plain_or_json(reader: impl Read, sink: &mut dyn LogSink) -> Result<Option<u64>> {
     let (head, reader) = peek(reader, 4096)?;
     let mut reader = BufReader::with_capacity(READ_BUF, reader);
     if looks_like_cloudwatch_json(&head) {
-        read_cloudwatch_json(reader, sink)?;
-        return Ok(true);
+        return cwjson::read(reader, sink).map(Some);
     }
     loop {
         let buf = reader.fill_buf()?;
         if buf.is_empty() {
-            return Ok(false);
+            return Ok(None);
         }
         sink.bytes(buf);
         let n = buf.len();
         reader.consume(n);
     }
-}
-
-/// `{ "events": [...` (get-log-events, filter-log-events) or `[ { ... "message"` (an array).
-fn looks_like_cloudwatch_json(head: &[u8]) -> bool {
-    let skip_ws = |s: &[u8]| -> usize { s.iter().take_while(|b| b.is_ascii_whitespace()).count() };
-    let s = &head[skip_ws(head)..];
-    match s.first() {
-        Some(b'{') => {
-            let r = &s[1..];
-            let r = &r[skip_ws(r)..];
-            r.starts_with(b"\"events\"")
-        }
-        Some(b'[') => {
-            let r = &s[1..];
-            let r = &r[skip_ws(r)..];
-            r.starts_with(b"{") && memchr::memmem::find(r, b"\"message\"").is_some()
-        }
-        _ => false,
-    }
-}
-
-#[derive(Deserialize)]
-struct CwEvent {
-    timestamp: i64,
-    message: String,
-}
-
-struct EventsSeed<'s>(&'s mut dyn LogSink);
-
-impl<'de> DeserializeSeed<'de> for EventsSeed<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EventsSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a CloudWatch Logs response with an \"events\" array")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(ev) = seq.next_element::<CwEvent>()? {
-            self.0.event(ev.timestamp, ev.message.as_bytes());
-        }
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "events" {
-                map.next_value_seed(EventsSeed(&mut *self.0))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
-    }
-}
-
-fn read_cloudwatch_json<R: Read>(reader: BufReader<R>, sink: &mut dyn LogSink) -> Result<()> {
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    EventsSeed(sink)
-        .deserialize(&mut de)
-        .context("not a valid CloudWatch Logs JSON response")?;
-    de.end()
-        .context("trailing data after the CloudWatch Logs JSON")?;
-    Ok(())
 }
