@@ -3,7 +3,7 @@
 use polars::prelude::*;
 
 use super::schema::{builds as b, phases as p, steps as s};
-use super::summary::Summary;
+use super::summary::{BuildInput, Summary};
 use crate::model::{BuildMeta, Phase, Step, StepKind, StepStatus};
 
 /// One row per step, the `steps` contract columns and types.
@@ -106,6 +106,23 @@ pub fn phases_frame(phases: &[Phase]) -> PolarsResult<DataFrame> {
             phases.iter().map(|x| x.duration_s).collect::<Vec<_>>(),
         ),
     ])
+}
+
+/// A build as the store keeps it: its one-row builds frame without `project` (the partition
+/// column) and its steps frame led by `build_id` (the join key: the CodeBuild build ID, or
+/// `key` for a log file).
+pub fn stored(
+    input: &BuildInput,
+    summary: &Summary,
+    key: &str,
+) -> PolarsResult<(DataFrame, DataFrame)> {
+    let mut row = builds_frame(summary)?;
+    let _ = row.drop_in_place(b::PROJECT)?;
+    let mut steps = steps_frame(&input.steps)?;
+    let id = input.meta.as_ref().map_or(key, |m| m.id.as_str());
+    let ids = Column::new(b::BUILD_ID.into(), vec![id; steps.height()]);
+    steps.insert_column(0, ids)?;
+    Ok((row, steps))
 }
 
 /// The one-row build summary.

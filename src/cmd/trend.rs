@@ -22,7 +22,6 @@ use polars::prelude::*;
 use super::output::Output;
 use super::read::{self, Feed, ReadOptions};
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::analyze::schema::builds::BUILD_ID;
 use crate::analyze::trend::{self, meta_from_log, Rule, TrendBuild, TrendRow};
 use crate::analyze::{frames, summarize, BuildInput};
 use crate::chart::{self, ImageFormat};
@@ -152,14 +151,7 @@ fn date_of(start_ms: Option<i64>) -> String {
 /// trend reads it back (the same frames, so the same values).
 fn store_build(writer: &Mutex<Writer>, key: &str, input: &BuildInput) -> Result<TrendBuild> {
     let summary = summarize(input, None)?;
-    let mut row = frames::builds_frame(&summary)?;
-    // `project` is the partition column.
-    let _ = row.drop_in_place(crate::analyze::schema::builds::PROJECT)?;
-    let mut steps = frames::steps_frame(&input.steps)?;
-    // The steps table joins the builds table on build_id (and key).
-    let id = input.meta.as_ref().map_or(key, |m| m.id.as_str());
-    let ids = Column::new(BUILD_ID.into(), vec![id; steps.height()]);
-    steps.insert_column(0, ids)?;
+    let (row, steps) = frames::stored(input, &summary, key)?;
     let date = date_of(input.meta.as_ref().and_then(|m| m.start_ms));
     let build = TrendBuild::from_frames(key, &row, &steps)?;
     (writer.lock().unwrap_or_else(|p| p.into_inner())).add(&date, key, &row, &steps)?;
