@@ -588,3 +588,59 @@ fn concurrent_runs_on_one_store_store_each_build_once() {
     let builds = table(&store.path().join("builds"));
     assert_eq!(builds.height(), logs.len(), "each build once");
 }
+
+/// Two different logs with the same name, size and modification second are two builds: local
+/// store keys come from the content. A build stored under the older name-size-time key is
+/// stored once afterwards, under the new key.
+#[test]
+fn local_file_keys_are_content_based() {
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let log = codebuild_log(0, 1, cached_of(0));
+    let other = log.replacen("RUN ", "RUN:", 1);
+    assert_eq!((log.len(), log == other), (other.len(), false));
+    let second = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+    let paths: Vec<PathBuf> = [&log, &other]
+        .iter()
+        .zip(&dirs)
+        .map(|(text, dir)| {
+            let path = dir.path().join("build.log");
+            std::fs::write(&path, text).unwrap();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(second).unwrap();
+            path
+        })
+        .collect();
+
+    // A build stored by an earlier version, under the name-size-time key.
+    let store = tempfile::tempdir().unwrap();
+    let legacy = format!("build.log-{:x}-{:x}", log.len(), 1_767_225_600);
+    {
+        let s = cachescope::store::Store::open(Some(store.path())).unwrap();
+        let input = BuildInput::from_parsed("x".into(), parse_bytes(log.as_bytes()), None);
+        let sum = summarize(&input, None).unwrap();
+        let (row, steps) = cachescope::analyze::frames::stored(&input, &sum, &legacy).unwrap();
+        let mut w = s.writer("app");
+        w.add("unknown", &legacy, &row, &steps).unwrap();
+        w.flush().unwrap();
+    }
+    assert_eq!(table(&store.path().join("builds")).height(), 1);
+
+    let csv = ok(&bare()
+        .args(["trend", "--project", "app", "--format", "csv", "--store"])
+        .arg(store.path())
+        .args(&paths)
+        .output()
+        .unwrap());
+    assert_eq!(csv.lines().count(), 3, "both logs are builds: {csv}");
+    let builds = table(&store.path().join("builds"));
+    let keys: Vec<String> = builds
+        .column("key")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|k| k.unwrap().to_string())
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(!keys.contains(&legacy), "{keys:?}");
+}

@@ -450,17 +450,33 @@ fn expand(inputs: &[String]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// A local log's store key: its name, size and modification time, so an edited file is
-/// analyzed again and an unchanged one never.
+/// A local log's store key: its file name, for people, and 128 bits of a BLAKE3 hash of its
+/// content, so two different logs never share a key (whatever their names and times), an edited
+/// file is analyzed again and an unchanged one (or the same file named twice) never.
 fn local_key(path: &Path) -> Result<String> {
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let reading = || format!("reading {}", path.display());
+    let mut file = std::fs::File::open(path).with_context(reading)?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(&mut file).with_context(reading)?;
+    let hash = hasher.finalize().to_hex();
+    Ok(format!("{}-{}", key_name(path), &hash[..32]))
+}
+
+/// The key cachescope gave a local log before it hashed the content (name, size, modification
+/// second: two logs could share it). Builds stored under it are forgotten when the file is seen again, so the
+/// store does not hold them twice.
+fn legacy_local_key(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
     let mtime = meta
         .modified()
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs());
-    let name: String = path
-        .file_name()
+    Some(format!("{}-{:x}-{mtime:x}", key_name(path), meta.len()))
+}
+
+fn key_name(path: &Path) -> String {
+    path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
         .chars()
@@ -471,8 +487,7 @@ fn local_key(path: &Path) -> Result<String> {
                 '_'
             }
         })
-        .collect();
-    Ok(format!("{name}-{:x}-{mtime:x}", meta.len()))
+        .collect()
 }
 
 /// Local files: analyze those not stored, `--jobs` threads at a time.
@@ -487,13 +502,24 @@ fn from_files(
     for f in expand(&args.inputs)? {
         let key = local_key(&f)?;
         if !keys.contains(&key) {
-            // (the same file named twice, or an identical copy, is one build)
+            // (the same file named twice is one build)
             keys.push(key.clone());
             files.push((f, key));
         }
     }
     let refresh: HashSet<String> = keys.iter().cloned().collect();
     let mut stored = load_stored(store, project, args.refresh.then_some(&refresh))?;
+    let legacy: HashSet<String> = (files.iter())
+        .filter_map(|(f, _)| legacy_local_key(f))
+        .filter(|k| stored.contains_key(k))
+        .collect();
+    if !legacy.is_empty() {
+        crate::say!(
+            "cachescope: {} stored log(s) kept under an older kind of key: analyzing them again",
+            legacy.len()
+        );
+        store.forget(project, &legacy)?;
+    }
     let mut ready = HashMap::new();
     let mut todo: Vec<(PathBuf, String)> = Vec::new();
     for (f, key) in files {
