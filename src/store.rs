@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
@@ -52,7 +53,7 @@ pub struct StoredBuild {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub builds: HashMap<String, StoredBuild>,
-    /// Parts that could not be read (and were removed, so their builds are analyzed again).
+    /// Parts that could not be read, with what became of them (their builds are analyzed again).
     pub damaged: Vec<String>,
 }
 
@@ -105,7 +106,50 @@ impl Store {
                 return Err(e).with_context(|| format!("locking {}", path.display()))
             }
         }
+        self.recover();
         Ok(StoreLock { _file: file })
+    }
+
+    /// What a killed run can leave, cleaned up by the next run to take the lock (no other run
+    /// of this version is writing then): a steps part whose builds part was never written is
+    /// moved aside into `quarantine/` (readers of the steps table would count its rows twice
+    /// once the builds are stored again), and temporary files an hour old are removed. Best
+    /// effort: what cannot be read or moved stays.
+    fn recover(&self) {
+        for (date_dir, file) in files_under(&self.root.join("steps")) {
+            let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if !is_own_part(name) {
+                remove_if_stale_partial(&file);
+                continue;
+            }
+            let Ok(rel) = date_dir.strip_prefix(self.root.join("steps")) else {
+                continue;
+            };
+            let builds = self.root.join("builds").join(rel).join(name);
+            if !builds.exists() {
+                let to = self
+                    .root
+                    .join("quarantine")
+                    .join("steps")
+                    .join(rel)
+                    .join(name);
+                let moved = (to.parent().map_or(Ok(()), fs::create_dir_all))
+                    .and_then(|()| fs::rename(&file, &to));
+                if moved.is_ok() {
+                    crate::say!(
+                        "cachescope: {} has no builds part (a run was killed while writing it): \
+                         moved aside to {}",
+                        file.display(),
+                        to.display()
+                    );
+                }
+            }
+        }
+        for (_, file) in files_under(&self.root.join("builds")) {
+            remove_if_stale_partial(&file);
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -142,7 +186,6 @@ impl Store {
                     continue;
                 };
                 if !name.ends_with(".parquet") {
-                    remove_if_stale_partial(&path);
                     continue;
                 }
                 let steps = self.dir("steps", project, &date).join(name);
@@ -182,9 +225,7 @@ impl Store {
 
     /// Moves an unreadable part of this store's own aside; says where (or why not).
     fn quarantine(&self, part: &Part) -> String {
-        let ours = (part.builds.file_name().and_then(|n| n.to_str()))
-            .is_some_and(|n| n.starts_with("part-") && n.ends_with(".parquet"));
-        if !ours {
+        if !part.is_own() {
             return "; not a part this store wrote: left as it is".into();
         }
         let aside = self.root.join("quarantine");
@@ -204,9 +245,10 @@ impl Store {
         format!("; moved aside to {}", aside.display())
     }
 
-    /// Removes `keys` from the project's parts (before they are analyzed again).
+    /// Removes `keys` from the project's parts (before they are analyzed again). Only this
+    /// store's own parts are rewritten: a file someone else put there is never changed.
     pub fn forget(&self, project: &str, keys: &HashSet<String>) -> Result<()> {
-        for part in self.parts(project)? {
+        for part in self.parts(project)?.iter().filter(|p| p.is_own()) {
             for path in [&part.steps, &part.builds] {
                 let Ok(mut df) = read(path) else { continue };
                 // A file without our key column is not ours to rewrite.
@@ -245,6 +287,33 @@ impl Store {
             last_flush: Instant::now(),
         }
     }
+}
+
+impl Part {
+    fn is_own(&self) -> bool {
+        (self.builds.file_name().and_then(|n| n.to_str())).is_some_and(is_own_part)
+    }
+}
+
+/// A part this store writes: `part-<run>-<n>.parquet`.
+fn is_own_part(name: &str) -> bool {
+    name.starts_with("part-") && name.ends_with(".parquet")
+}
+
+/// Every file two levels under `table` (`project=*/date=*/<file>`), with its folder.
+fn files_under(table: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let dirs = |p: &Path| -> Vec<PathBuf> {
+        fs::read_dir(p)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for project in dirs(table) {
+        for date in dirs(&project) {
+            out.extend(dirs(&date).into_iter().map(|f| (date.clone(), f)));
+        }
+    }
+    out
 }
 
 /// The project's folder name, `project=<name>`: the name as Hive escapes partition values (any
@@ -411,10 +480,41 @@ fn write_atomic(path: &Path, frame: &mut DataFrame) -> Result<()> {
     Ok(())
 }
 
-/// Reads one Parquet file of the store.
+/// Reads one Parquet file of the store. polars' decoder can panic on a damaged file (an
+/// assertion in its dictionary decoding, found by the store fuzz test with flipped bytes): the
+/// panic is caught and the file reported as unreadable like any other damage, and the decoder's
+/// panic message is not printed.
 pub fn read(path: &Path) -> Result<DataFrame> {
     let file = fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    ParquetReader::new(file)
-        .finish()
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+    quiet_decoder_panics();
+    READING.fetch_add(1, Ordering::SeqCst);
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ParquetReader::new(file).finish()
+    }));
+    READING.fetch_sub(1, Ordering::SeqCst);
+    match decoded {
+        Ok(frame) => frame.map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display())),
+        Err(_) => anyhow::bail!(
+            "reading {}: the Parquet decoder failed on it (a damaged file)",
+            path.display()
+        ),
+    }
+}
+
+/// Store files being read now, by any thread.
+static READING: AtomicUsize = AtomicUsize::new(0);
+
+/// Panics raised inside polars' Parquet code while [`read`] runs are left to it to report.
+fn quiet_decoder_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_decoder = READING.load(Ordering::SeqCst) > 0
+                && (info.location()).is_some_and(|l| l.file().contains("polars-parquet"));
+            if !in_decoder {
+                previous(info);
+            }
+        }));
+    });
 }
