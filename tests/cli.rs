@@ -1,6 +1,8 @@
 //! The `cachescope steps` binary end to end: inputs (file, gzip, stdin, CloudWatch JSON), output
 //! formats, and bad input — clear messages, the right exit code, never a panic.
 
+mod support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -554,6 +556,23 @@ fn steps_parquet_has_the_jsonl_rows() {
     let status = df.column("status").unwrap().str().unwrap();
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(status.get(i), r["status"].as_str());
+    }
+    // DuckDB reads the same rows.
+    let sql = format!(
+        "select step, status from read_parquet('{}')",
+        dest.display()
+    );
+    if let Some(got) = support::duckdb::query(&sql) {
+        let want: Vec<String> = (rows.iter())
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["step"].as_str().unwrap(),
+                    r["status"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(got, want);
     }
 }
 

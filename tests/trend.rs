@@ -644,3 +644,98 @@ fn local_file_keys_are_content_based() {
     assert_eq!(keys.len(), 2, "{keys:?}");
     assert!(!keys.contains(&legacy), "{keys:?}");
 }
+
+/// Four writers on one store at once, killed at random moments, three rounds; then one run to
+/// the end. DuckDB reads every build exactly once with exactly its steps, and the builds stored
+/// before the chaos are all still there.
+#[test]
+fn concurrent_writers_killed_at_random_lose_and_double_nothing() {
+    let before_dir = tempfile::tempdir().unwrap();
+    let before = local_logs(before_dir.path(), 20);
+    let more_dir = tempfile::tempdir().unwrap();
+    for i in 0..60 {
+        let log = codebuild_log(100 + i, 1 + i as u32 % 28, cached_of(i));
+        std::fs::write(more_dir.path().join(format!("more-{i:04}.log")), log).unwrap();
+    }
+    let total = before.len() + 60;
+    let store = tempfile::tempdir().unwrap();
+    let run = |dirs: &[&Path]| {
+        let mut c = bare();
+        c.args([
+            "trend", "--quiet", "--jobs", "1", "--format", "csv", "--store",
+        ])
+        .arg(store.path())
+        .args(dirs);
+        c
+    };
+    let first = ok(&run(&[before_dir.path()]).output().unwrap());
+    let stored_before: Vec<String> = first
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_string())
+        .collect();
+    assert_eq!(stored_before.len(), before.len());
+
+    let mut seed = 0x5eed_u64;
+    let mut random_ms = || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        20 + (seed >> 33) % 1500
+    };
+    for _round in 0..3 {
+        let mut children: Vec<_> = (0..4)
+            .map(|_| {
+                let child = run(&[before_dir.path(), more_dir.path()])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                (child, Instant::now() + Duration::from_millis(random_ms()))
+            })
+            .collect();
+        // One in four runs to the end; the others are killed at their moment.
+        children[0].1 += Duration::from_secs(3600);
+        for (child, at) in &mut children {
+            while Instant::now() < *at && child.try_wait().unwrap().is_none() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let _ = child.kill();
+        }
+        for (mut child, _) in children {
+            child.wait().unwrap();
+        }
+    }
+    // A kill between a part's steps file and its builds file (a window too narrow to hit by
+    // chance): a steps part without its builds part.
+    let a_steps_part = files(&store.path().join("steps"), ".parquet").remove(0);
+    let orphan = a_steps_part.with_file_name("part-000000000000-00000-99999.parquet");
+    std::fs::copy(&a_steps_part, &orphan).unwrap();
+    let last = ok(&run(&[before_dir.path(), more_dir.path()]).output().unwrap());
+    assert_eq!(last.lines().count(), 1 + total);
+    assert!(!orphan.exists(), "the orphan steps part is moved aside");
+
+    let builds = table(&store.path().join("builds"));
+    assert_eq!(builds.height(), total, "each build once (polars)");
+    let keys: std::collections::HashSet<&str> = builds
+        .column("key")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .collect();
+    for k in &stored_before {
+        assert!(keys.contains(k.as_str()), "{k} stored before is lost");
+    }
+    let count = |table: &str| {
+        let files = store.path().join(table).join("**").join("*.parquet");
+        support::duckdb::query(&format!(
+            "select count(*), count(distinct key) from read_parquet('{}', hive_partitioning=true)",
+            files.display()
+        ))
+    };
+    if let (Some(builds), Some(steps)) = (count("builds"), count("steps")) {
+        assert_eq!(builds, [format!("{total} {total}")], "DuckDB: builds, keys");
+        let rows = total * (STEPS + 2);
+        assert_eq!(steps, [format!("{rows} {total}")], "DuckDB: steps, keys");
+    }
+}
