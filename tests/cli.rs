@@ -238,6 +238,44 @@ fn cloudwatch_json_message_caps_cut_an_over_long_event_and_read_the_rest() {
     );
 }
 
+/// Untrusted input: a step name or error text a megabyte long is cut at 8 KiB (on a character
+/// boundary, marked `…`) and the cut is reported with the step's line.
+#[test]
+fn per_step_text_caps_cut_long_names_and_errors() {
+    let long = "é".repeat(300_000);
+    let log = format!(
+        "#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\
+         #2 [1/2] FROM docker.io/library/alpine\n#2 CACHED\n\
+         #3 [2/2] RUN echo {long}\n#3 ERROR: process \"/bin/sh -c echo\" failed: {long}\n"
+    );
+    let file = temp_file(log.as_bytes());
+    let out = run(
+        &["steps", file.path().to_str().unwrap(), "--format", "jsonl"],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = jsonl(&out);
+    let step = rows.iter().find(|r| r["step"] == "#3").unwrap();
+    for field in ["name", "error"] {
+        let text = step[field].as_str().unwrap();
+        assert!(
+            text.len() <= 8 << 10 && text.ends_with('…'),
+            "{field}: {} bytes",
+            text.len()
+        );
+        assert!(text.len() > 8000, "{field}: cut too short");
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("1 step(s) with a name or error longer than 8 KiB, cut there (first: the step on line 5)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn csv_has_the_same_columns_and_rows() {
     let out = run(

@@ -175,6 +175,13 @@ pub fn report_problems(
             first.len
         );
     }
+    if let (n @ 1.., Some(line)) = stats.long_texts {
+        crate::say!(
+            "cachescope: warning: {input}: {n} step(s) with a name or error longer than {} KiB, \
+             cut there (first: the step on line {line})",
+            crate::parse::tracker::MAX_STEP_TEXT >> 10
+        );
+    }
     if let Ok(ReadOutcome::Local(enc)) = &read {
         let cut = enc.cut();
         if cut > 0 {

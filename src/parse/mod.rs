@@ -55,6 +55,9 @@ pub struct ParseStats {
     /// All over-long lines skipped.
     pub long_line_count: u64,
     pub invocations: u32,
+    /// Steps whose name or error was longer than [`tracker::MAX_STEP_TEXT`] and cut there, and
+    /// the line of the first.
+    pub long_texts: (u64, Option<u64>),
     /// The first lines that held a build line after a prefix not taken for a wrapper: what a
     /// user reports when a log gives no steps.
     pub unread: Vec<wrapper::Unread>,
@@ -123,6 +126,7 @@ impl Parser {
             long_lines: self.framer.long_lines().to_vec(),
             long_line_count: self.framer.long_line_count(),
             invocations: self.tracker.invocations(),
+            long_texts: self.tracker.long_texts(),
             unread: self.tracker.unread().to_vec(),
         }
     }

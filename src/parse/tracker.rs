@@ -370,6 +370,26 @@ pub struct Tracker {
     /// A rawjson object printed over several lines (early buildx indented its output): the
     /// lines so far, and the line number of its `{`.
     pretty_json: Option<(Vec<u8>, u64)>,
+    /// Step names and errors cut at [`MAX_STEP_TEXT`]: how many, and the first one's line.
+    long_texts: (u64, Option<u64>),
+}
+
+/// The most of a step's name or error text kept (bytes): a step is one line of the log, which
+/// may be a megabyte long, and every report prints the name.
+pub const MAX_STEP_TEXT: usize = 8 << 10;
+
+/// Cuts `text` to at most [`MAX_STEP_TEXT`] bytes, on a character boundary, ending in `…`.
+fn cap_text(text: &mut String) -> bool {
+    if text.len() <= MAX_STEP_TEXT {
+        return false;
+    }
+    let mut end = MAX_STEP_TEXT - '…'.len_utf8();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push('…');
+    true
 }
 
 /// A multi-line JSON object larger than this is not progress output: give up on it.
@@ -393,6 +413,11 @@ impl Tracker {
 
     pub fn invocations(&self) -> u32 {
         self.invocation - 1
+    }
+
+    /// Steps whose name or error was cut at [`MAX_STEP_TEXT`], and the first one's line.
+    pub fn long_texts(&self) -> (u64, Option<u64>) {
+        self.long_texts
     }
 
     /// Lines that held a build line after a prefix not taken for a wrapper.
@@ -941,7 +966,15 @@ impl Tracker {
             .steps
             .drain(..)
             .enumerate()
-            .map(|(i, s)| s.into_step(self.invocation, i + 1 == n))
+            .map(|(i, s)| {
+                let mut step = s.into_step(self.invocation, i + 1 == n);
+                let name = cap_text(&mut step.name);
+                if step.error.as_mut().is_some_and(cap_text) || name {
+                    self.long_texts.0 += 1;
+                    self.long_texts.1.get_or_insert(step.line);
+                }
+                step
+            })
             .collect();
         let evidence = self.evidence.take(self.invocation);
         // A failed run repeated exactly is a retry, unless another command printed it again.
