@@ -503,3 +503,46 @@ fn junit_times_are_finite_decimals() {
         );
     }
 }
+
+/// Terminal escapes from the log (a window title, a screen clear) reach stderr as visible
+/// pictures, never as escapes: the gate line quotes the cache import's error text.
+#[test]
+fn terminal_escapes_from_the_log_are_made_visible_in_the_gate_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("hostile.log");
+    std::fs::write(
+        &log,
+        "#1 [internal] load build definition from Dockerfile\n#1 DONE 0.0s\n\
+         #2 [1/2] FROM docker.io/library/alpine\n#2 DONE 0.1s\n\
+         #3 importing cache manifest from 123.dkr.ecr.us-east-1.amazonaws.com/app:latest\n\
+         #3 ERROR: failed \x1b]0;owned\x07 to fetch \x1b[2J manifest\n\
+         #4 [2/2] RUN make\n#4 DONE 10.0s\n",
+    )
+    .unwrap();
+    let o = report(
+        &log,
+        &dir.path().join("r"),
+        &["--fail-on-cache-import-error"],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let gate = err
+        .lines()
+        .find(|l| l.starts_with("cachescope: gate failed: cache-import"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        gate.contains("failed ␛]0;owned␇ to fetch ␛[2J manifest"),
+        "{gate}"
+    );
+    assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
+
+    // doctor's table quotes the same error.
+    let o = Command::new(env!("CARGO_BIN_EXE_cachescope"))
+        .args(["doctor", "--log"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("␛]0;owned␇"), "{out}");
+    assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out:?}");
+}

@@ -147,12 +147,13 @@ fn skipped(check: &'static str, detail: String) -> Check {
 }
 
 fn table(doc: &Doc) -> String {
+    use crate::report::printable;
     let mut out = String::new();
     if let Some(p) = doc.project {
         out.push_str(&format!("project: {p}\n"));
     }
     if let Some(b) = &doc.build {
-        out.push_str(&format!("log checked: {b}\n"));
+        out.push_str(&format!("log checked: {}\n", printable(b)));
     }
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED)
@@ -162,12 +163,13 @@ fn table(doc: &Doc) -> String {
     if !std::io::stdout().is_terminal() {
         t.force_no_tty().set_width(120);
     }
+    // Details quote the log and the project's settings: control characters made visible.
     for c in doc.checks {
         t.add_row([
-            c.check,
-            c.status.as_str(),
-            &c.detail,
-            c.fix.as_deref().unwrap_or(""),
+            c.check.to_string(),
+            c.status.as_str().to_string(),
+            printable(&c.detail),
+            printable(c.fix.as_deref().unwrap_or("")),
         ]);
     }
     out.push_str(&t.to_string());

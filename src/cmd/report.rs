@@ -171,7 +171,8 @@ pub fn run(args: &ReportArgs, verbose: bool) -> Result<ExitCode> {
 
     let failed: Vec<_> = verdicts.iter().filter(|v| !v.passed).collect();
     for v in &failed {
-        crate::say!("cachescope: gate failed: {}: {}", v.gate, v.message);
+        let message = crate::report::printable(&v.message);
+        crate::say!("cachescope: gate failed: {}: {message}", v.gate);
     }
     Ok(ExitCode::from(if failed.is_empty() {
         EXIT_OK
