@@ -57,7 +57,7 @@ pub struct StepsArgs {
     pub color: ColorChoice,
 
     /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one)]
     pub max_line_bytes: Option<usize>,
 
     #[command(flatten)]
@@ -110,7 +110,7 @@ pub struct BuildArgs {
     pub color: ColorChoice,
 
     /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one)]
     pub max_line_bytes: Option<usize>,
 
     #[command(flatten)]
@@ -194,7 +194,7 @@ pub struct TrendArgs {
     pub until: Option<String>,
 
     /// At most this many builds, the most recent.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     pub limit: Option<usize>,
 
     /// Only builds with these CodeBuild statuses (comma-separated: SUCCEEDED,FAILED,...).
@@ -202,7 +202,7 @@ pub struct TrendArgs {
     pub status: Vec<String>,
 
     /// Builds fetched and analyzed at once (one shared request-rate limit).
-    #[arg(long, short, default_value_t = 4, value_name = "N")]
+    #[arg(long, short, default_value_t = 4, value_name = "N", value_parser = at_least_one)]
     pub jobs: usize,
 
     /// Write charts (PNG and SVG), the trend frame (CSV, Parquet) and summary.md here.
@@ -226,7 +226,7 @@ pub struct TrendArgs {
     pub quiet: bool,
 
     /// Previous builds the regression flag compares with.
-    #[arg(long, default_value_t = 10, value_name = "BUILDS")]
+    #[arg(long, default_value_t = 10, value_name = "BUILDS", value_parser = at_least_one)]
     pub window: usize,
 
     /// A regression: hit ratio this much below the rolling median, or duration this fraction
@@ -235,7 +235,7 @@ pub struct TrendArgs {
     pub margin: f64,
 
     /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one)]
     pub max_line_bytes: Option<usize>,
 
     #[command(flatten)]
@@ -269,7 +269,7 @@ pub struct ReportArgs {
         value_name = "SECONDS",
         default_value_t = 30.0,
         conflicts_with = "log",
-        value_parser = non_negative
+        value_parser = wait_seconds
     )]
     pub wait: f64,
 
@@ -300,7 +300,7 @@ pub struct ReportArgs {
     pub fail_on_cache_import_error: bool,
 
     /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one)]
     pub max_line_bytes: Option<usize>,
 
     #[command(flatten)]
@@ -326,7 +326,7 @@ pub struct DoctorArgs {
     pub format: DoctorFormat,
 
     /// Lines longer than this many bytes are skipped and reported [default: 1 MiB].
-    #[arg(long, value_name = "BYTES")]
+    #[arg(long, value_name = "BYTES", value_parser = at_least_one)]
     pub max_line_bytes: Option<usize>,
 
     #[command(flatten)]
@@ -345,6 +345,23 @@ fn non_negative(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         Ok(_) => Err(format!("{s} is not a finite number of at least 0")),
         Err(e) => Err(format!("{s}: {e}")),
+    }
+}
+
+/// A count of at least 1 (`--jobs 0` or `--window 0` would be nothing, not a default).
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0: give at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{s}: {e}")),
+    }
+}
+
+/// Seconds to wait: a finite number from 0 to a day.
+fn wait_seconds(s: &str) -> Result<f64, String> {
+    match non_negative(s)? {
+        v if v <= 86_400.0 => Ok(v),
+        _ => Err(format!("{s} seconds is more than a day")),
     }
 }
 

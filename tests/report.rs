@@ -475,6 +475,7 @@ fn numeric_flags_reject_nan_infinity_and_negatives() {
         &["--max-rebuilt-seconds", "inf"],
         &["--rate", "NaN"],
         &["--rate", "-1"],
+        &["--max-line-bytes", "0"],
     ] {
         let o = report(&path(WARM), &dir.path().join("r"), bad);
         assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stderr(&o));

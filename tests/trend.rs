@@ -739,3 +739,21 @@ fn concurrent_writers_killed_at_random_lose_and_double_nothing() {
         assert_eq!(steps, [format!("{rows} {total}")], "DuckDB: steps, keys");
     }
 }
+
+/// Counts are checked by the parser: 0 builds, jobs or window is a usage error (exit 2) naming
+/// the flag, not a silent default.
+#[test]
+fn zero_counts_are_usage_errors() {
+    let logs_dir = tempfile::tempdir().unwrap();
+    local_logs(logs_dir.path(), 1);
+    for flag in ["--window", "--jobs", "--limit", "--max-line-bytes"] {
+        let out = bare()
+            .arg("trend")
+            .arg(logs_dir.path())
+            .args([flag, "0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(stderr(&out).contains(flag), "{flag}: {}", stderr(&out));
+    }
+}

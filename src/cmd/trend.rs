@@ -200,9 +200,6 @@ pub(super) struct Collected {
 }
 
 pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
-    if args.jobs == 0 {
-        bail!("--jobs must be at least 1");
-    }
     let store = Store::open(args.store.as_deref())?;
     let _taken = store.lock()?;
     let filter = Filter::from_args(args)?;
@@ -239,7 +236,7 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
     }
     // Time saved and the rolling windows see the whole history in hand; the filter then picks
     // the rows to show.
-    let window = args.window.max(1);
+    let window = args.window;
     let rule = Rule {
         window,
         margin: args.margin,
