@@ -306,3 +306,34 @@ fn store_fuzz_damage_never_hangs_panics_or_removes_a_file() {
         }
     }
 }
+
+/// A killed run's temporary files are swept by the next run to take the store, in both tables,
+/// once they are an hour old (a running writer's are younger: they stay).
+#[test]
+fn stale_temporary_files_are_swept_in_both_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3700);
+    let mut old = Vec::new();
+    let mut fresh = Vec::new();
+    for table in ["builds", "steps"] {
+        let d = part_dir(root, table);
+        std::fs::create_dir_all(&d).unwrap();
+        let o = d.join(".partial-killed.tmp");
+        std::fs::write(&o, b"half a part").unwrap();
+        let f = std::fs::File::options().write(true).open(&o).unwrap();
+        f.set_modified(hour_ago).unwrap();
+        old.push(o);
+        let n = d.join(".partial-running.tmp");
+        std::fs::write(&n, b"being written").unwrap();
+        fresh.push(n);
+    }
+    let store = Store::open(Some(root)).unwrap();
+    drop(store.lock().unwrap());
+    for o in &old {
+        assert!(!o.exists(), "{} swept", o.display());
+    }
+    for n in &fresh {
+        assert!(n.exists(), "{} kept", n.display());
+    }
+}
