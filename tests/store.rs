@@ -4,6 +4,7 @@
 use cachescope::store::{Store, KEY};
 use polars::prelude::*;
 use polars_io::prelude::ParquetWriter;
+use proptest::prelude::*;
 use std::path::Path;
 
 fn write_parquet(path: &Path, mut df: DataFrame) {
@@ -100,22 +101,6 @@ fn any_project_name_is_stored_inside_the_store() {
     assert!(store.load(&other).unwrap().builds.is_empty());
 }
 
-/// A small deterministic generator: the failing seed is in the assertion message.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 fn files_in(root: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let mut todo = vec![root.to_path_buf()];
@@ -155,13 +140,23 @@ fn seeded_store(root: &Path) -> Store {
 /// and null keys, in random combinations. Every run ends, nothing panics, no foreign file is
 /// changed or removed, no file of ours is deleted (only moved aside), and every build whose two
 /// parts were left alone is still read whole.
-#[test]
-fn store_fuzz_damage_never_hangs_panics_or_removes_a_file() {
-    for seed in 1..=60u64 {
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+    #[test]
+    fn store_fuzz_damage_never_hangs_panics_or_removes_a_file(
+        damage in proptest::collection::vec(proptest::collection::vec(any::<u64>(), 12), 1..5)
+    ) {
+        damage_case(&damage);
+    }
+}
+
+/// One store fuzz case: each inner list is one damage, its numbers the choices it makes.
+fn damage_case(damage: &[Vec<u64>]) {
+    let seed = format!("{damage:?}");
+    {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         seeded_store(&root);
-        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let ours = files_in(&root);
         let parts: Vec<_> = ours
             .iter()
@@ -170,15 +165,17 @@ fn store_fuzz_damage_never_hangs_panics_or_removes_a_file() {
             .collect();
         let mut touched = std::collections::HashSet::new();
         let mut foreign = Vec::new();
-        for _ in 0..1 + rng.below(4) {
-            let victim = parts[rng.below(parts.len())].clone();
-            match rng.below(7) {
+        for choices in damage {
+            let mut choice = choices.iter().copied().cycle();
+            let mut below = |n: usize| (choice.next().unwrap() % n.max(1) as u64) as usize;
+            let victim = parts[below(parts.len())].clone();
+            match below(7) {
                 0 => {
                     let mut bytes = std::fs::read(&victim).unwrap_or_default();
-                    for _ in 0..1 + rng.below(8) {
+                    for _ in 0..1 + below(8) {
                         if !bytes.is_empty() {
-                            let i = rng.below(bytes.len());
-                            bytes[i] ^= 1 << rng.below(8);
+                            let i = below(bytes.len());
+                            bytes[i] ^= 1 << below(8);
                         }
                     }
                     std::fs::write(&victim, bytes).unwrap();
@@ -186,7 +183,7 @@ fn store_fuzz_damage_never_hangs_panics_or_removes_a_file() {
                 }
                 1 => {
                     let bytes = std::fs::read(&victim).unwrap_or_default();
-                    std::fs::write(&victim, &bytes[..rng.below(bytes.len())]).unwrap();
+                    std::fs::write(&victim, &bytes[..below(bytes.len())]).unwrap();
                     touched.insert(victim);
                 }
                 2 => {
@@ -194,20 +191,19 @@ fn store_fuzz_damage_never_hangs_panics_or_removes_a_file() {
                     touched.insert(victim);
                 }
                 3 => {
-                    let path =
-                        victim.with_file_name(format!("compacted-{}.parquet", rng.below(99)));
+                    let path = victim.with_file_name(format!("compacted-{}.parquet", below(99)));
                     std::fs::write(&path, b"PAR1 not ours").unwrap();
                     foreign.push(path);
                 }
                 4 => {
                     // Someone else's file with our columns and our keys.
-                    let path = victim.with_file_name(format!("export-{}.parquet", rng.below(99)));
+                    let path = victim.with_file_name(format!("export-{}.parquet", below(99)));
                     let df = df!(KEY => ["k00", "k10"], "build_id" => ["k00", "k10"]).unwrap();
                     write_parquet(&path, df);
                     foreign.push(path);
                 }
                 5 => {
-                    let name = format!("part-ffff-{:05}.parquet", rng.below(99));
+                    let name = format!("part-ffff-{:05}.parquet", below(99));
                     let keys = [None, Some("z"), None];
                     let builds = df!(KEY => keys, "build_id" => ["a", "b", "c"]).unwrap();
                     let steps = df!(KEY => [None::<&str>, None], "step" => ["#1", "#2"]).unwrap();
