@@ -136,12 +136,12 @@ fn seeded_store(root: &Path) -> Store {
     store
 }
 
-/// Store fuzz: byte flips, truncations, missing twins, foreign files (some with our columns)
-/// and null keys, in random combinations. Every run ends, nothing panics, no foreign file is
-/// changed or removed, no file of ours is deleted (only moved aside), and every build whose two
-/// parts were left alone is still read whole.
 proptest! {
     #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+    /// Store fuzz: byte flips, truncations, missing twins, foreign files (some with our
+    /// columns) and null keys, in random combinations. Every run ends, nothing panics, no
+    /// foreign file is changed or removed, no file of ours is deleted (only moved aside), and
+    /// every build whose two parts were left alone is still read whole.
     #[test]
     fn store_fuzz_damage_never_hangs_panics_or_removes_a_file(
         damage in proptest::collection::vec(proptest::collection::vec(any::<u64>(), 12), 1..5)
