@@ -6,8 +6,10 @@
 #   - `--progress=rawjson` with n distinct vertex digests (n = 100k and 200k);
 #   - a CloudWatch Logs JSON export whose single message is S bytes (S = 256 MiB and 1 GiB).
 # Needs GNU time (Debian: time). Writes the inputs to a temporary folder (≈ 1.6 GB).
+# With BASELINE_BIN=<an older cachescope>, each input is also timed with it, in the same run.
 #
 #   benches/worstcase.sh
+#   BASELINE_BIN=/tmp/cachescope-main benches/worstcase.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="$(mktemp -d)"
@@ -16,11 +18,13 @@ trap 'rm -rf "$work"' EXIT
 cargo build --release --quiet --bin cachescope
 bin=target/release/cachescope
 
-# Runs `cachescope build` on $1; prints "seconds peak_rss_kib".
+# Runs `$2 build` (default: this tree's binary) on $1 read from stdin (a file would be
+# memory-mapped, and its pages count in RSS); prints "seconds peak_rss_kib".
 measure() {
-  /usr/bin/time -f "%e %M" -o "$work/time" "$bin" build "$1" --format json > /dev/null 2> "$work/err" \
-    || { echo "failed on $1:"; cat "$work/err"; exit 1; }
-  cat "$work/time"
+  # (a baseline that hangs is stopped after 2 minutes)
+  /usr/bin/time -f "%e %M" -o "$work/time" timeout 120 "${2:-$bin}" build - --format json \
+    < "$1" > /dev/null 2> "$work/err" || echo "failed or stopped on $1: $(tail -1 "$work/err")" >&2
+  tail -1 "$work/time"
 }
 
 # report NAME SIZE_SMALL SIZE_LARGE FILE_SMALL FILE_LARGE
@@ -35,6 +39,11 @@ ratio = float(s2) / float(s1)
 print(f"{name}: {s1} → {s2} (×{ratio:g}): {t1:.2f}s → {t2:.2f}s (×{t2 / max(t1, 0.01):.2f}), "
       f"peak RSS {m1 / 1024:.0f} → {m2 / 1024:.0f} MiB")
 PY
+  if [ -n "${BASELINE_BIN:-}" ]; then
+    read -r b1 n1 < <(measure "$4" "$BASELINE_BIN" | tail -1)
+    read -r b2 n2 < <(measure "$5" "$BASELINE_BIN" | tail -1)
+    echo "  baseline $BASELINE_BIN: ${b1}s, ${n1} KiB → ${b2}s, ${n2} KiB"
+  fi
 }
 
 copy_log() {
