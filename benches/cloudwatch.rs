@@ -50,6 +50,7 @@ fn options(endpoint: &str, rate: f64) -> FetchOptions {
         max_pages: 10_000,
         want_meta: true,
         follow: None,
+        log_source: Default::default(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Command-line arguments (clap derive only; no logic).
 
+use crate::source::aws::LogSource;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -159,6 +160,12 @@ pub struct AwsArgs {
     /// account and region); 0 for no limit.
     #[arg(long, default_value_t = 10.0, value_name = "PER_SECOND", value_parser = non_negative)]
     pub rate: f64,
+
+    /// Where to read a build's log: `auto` reads where CodeBuild says it is (CloudWatch Logs
+    /// when it names both) and the other if that fails; `s3` reads the object CodeBuild names
+    /// in `logs.s3LogsArn` (gzip, streamed).
+    #[arg(long, value_enum, default_value_t = LogSource::Auto, value_name = "SOURCE")]
+    pub log_source: LogSource,
 
     /// Read this log group instead of the one CodeBuild names.
     #[arg(long)]

@@ -233,6 +233,8 @@ pub struct BuildMeta {
     pub phases: Vec<Phase>,
     pub log_group: Option<String>,
     pub log_stream: Option<String>,
+    /// `logs.s3LogsArn`: the build's log object when the project logs to S3.
+    pub s3_log: Option<String>,
 }
 
 /// A CodeBuild project's build-cache set-up (`BatchGetProjects`), as `doctor` checks it.

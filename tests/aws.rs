@@ -368,7 +368,7 @@ fn throttling_is_retried_and_visible() {
     stub.faults(Faults {
         throttle_every: 3,
         delay: Duration::from_millis(30),
-        get_log_events: None,
+        ..Faults::default()
     });
     let out = run(
         &stub,
@@ -804,4 +804,151 @@ fn min_mode_multistage_from_cloudwatch() {
         .unwrap();
     assert_eq!(check["status"], "FAIL", "{check}");
     assert!(check["fix"].as_str().unwrap().contains("mode=max"));
+}
+
+/// BatchGetBuilds for a project that logs to S3 only (`cloudwatch` false) or to both: the
+/// recorded answer with its `logs` block rewritten as CodeBuild writes it.
+fn s3_logged_build(stub: &Stub, cloudwatch: bool) {
+    let mut v: Value = serde_json::from_str(&recorded("batch-get-builds-found.json")).unwrap();
+    let logs = &mut v["builds"][0]["logs"];
+    if !cloudwatch {
+        for k in ["groupName", "streamName", "deepLink", "cloudWatchLogsArn"] {
+            logs.as_object_mut().unwrap().remove(k);
+        }
+        logs["cloudWatchLogs"] = serde_json::json!({"status": "DISABLED"});
+    }
+    logs["s3Logs"] =
+        serde_json::json!({"status": "ENABLED", "location": "logs-bucket/codebuild/logs"});
+    logs["s3LogsArn"] = "arn:aws:s3:::logs-bucket/codebuild/logs/{{UUID}}.gz".into();
+    logs["s3DeepLink"] = "https://s3.console.aws.amazon.com/s3/object/logs-bucket/codebuild/logs/{{UUID}}.gz?region=us-east-1".into();
+    stub.codebuild("BatchGetBuilds", Canned::ok(v.to_string()));
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// A build whose log is only in S3 (CloudWatch logging off) gives exactly the steps of the
+/// same log read from a file, with no CloudWatch Logs call; where both exist they agree, and
+/// `--log-source` picks one.
+#[test]
+fn s3_logs_give_the_file_steps() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    let log = std::fs::read(codebuild_log()).unwrap();
+    let from_file = ok(&run(
+        &stub,
+        &[
+            "steps",
+            codebuild_log().to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ],
+    ));
+    moto.put_object(
+        "logs-bucket",
+        &format!("codebuild/logs/{}.gz", uuid(1)),
+        &gzip(&log),
+    );
+
+    s3_logged_build(&stub, false);
+    stub.reset_counts();
+    let out = run(&stub, &["-v", "steps", &id(1), "--format", "jsonl"]);
+    assert_eq!(ok(&out), from_file);
+    assert_eq!(
+        stub.count(&format!("{LOGS}.GetLogEvents")),
+        0,
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stub.count("S3.GET"), 1);
+    assert!(
+        stderr(&out).contains("s3://logs-bucket/codebuild/logs/"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Both: CloudWatch Logs by default, S3 on request; the same steps.
+    s3_logged_build(&stub, true);
+    let events = events_of(&String::from_utf8_lossy(&log), 5);
+    moto.create_stream("/custom/tts", &format!("builds/{}", uuid(1)));
+    moto.put_events("/custom/tts", &format!("builds/{}", uuid(1)), &events);
+    stub.reset_counts();
+    let cloudwatch = ok(&run(&stub, &["steps", &id(1), "--format", "jsonl"]));
+    assert_eq!(
+        (
+            stub.count("S3.GET"),
+            stub.count(&format!("{LOGS}.GetLogEvents")) > 0
+        ),
+        (0, true)
+    );
+    let s3 = ok(&run(
+        &stub,
+        &["steps", &id(1), "--format", "jsonl", "--log-source", "s3"],
+    ));
+    assert_eq!(stub.count("S3.GET"), 1);
+    let cut = |rows: &str| -> Vec<(String, String, String)> {
+        rows.lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (
+                    v["step"].to_string(),
+                    v["name"].to_string(),
+                    v["status"].to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(cut(&cloudwatch), cut(&s3), "CloudWatch Logs and S3 agree");
+    assert_eq!(s3, from_file);
+}
+
+/// A missing object, denied access, and an S3 read asked of a build that has no S3 log: each a
+/// message that says what to do, exit 2.
+#[test]
+fn s3_log_failures_say_what_to_do() {
+    let Some((moto, stub)) = emulator() else {
+        return;
+    };
+    moto.put_object("logs-bucket", "other.gz", b"x");
+    s3_logged_build(&stub, false);
+    let out = run(&stub, &["steps", &id(2)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "the build log s3://logs-bucket/codebuild/logs/{}.gz does not exist",
+            uuid(2)
+        )),
+        "{err}"
+    );
+
+    stub.faults(Faults {
+        deny_s3: true,
+        ..Faults::default()
+    });
+    let out = run(&stub, &["steps", &id(2)]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("s3:GetObject") && err.contains("kms:Decrypt"),
+        "{err}"
+    );
+
+    stub.faults(Faults::default());
+    stub.codebuild(
+        "BatchGetBuilds",
+        Canned::ok(recorded("batch-get-builds-found.json")),
+    );
+    let out = run(&stub, &["steps", &id(2), "--log-source", "s3"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("CodeBuild names no S3 log"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -85,6 +85,7 @@ impl ReadOptions<'_> {
                 requests_per_second: a.rate,
                 verbose: self.verbose,
             },
+            log_source: a.log_source,
             log_group: a.log_group.clone(),
             log_stream: a.log_stream.clone(),
             max_pages: a.max_pages,
@@ -218,18 +219,17 @@ pub fn report_problems(
         Ok(ReadOutcome::Aws(f)) => {
             if verbose {
                 crate::say!(
-                    "cachescope: read {input} from {}: {} events in {} GetLogEvents calls; \
-                     {} CloudWatch Logs and {} CodeBuild requests sent, {} of them failed; \
-                     {parsed}",
+                    "cachescope: read {input} from {}: {}; {} CloudWatch Logs, {} CodeBuild and \
+                     {} S3 requests sent, {} of them failed; {parsed}",
                     f.location,
-                    f.stats.events,
-                    f.stats.calls,
+                    f.read_text(),
                     f.logs_attempts,
                     f.codebuild_attempts,
+                    f.s3_attempts,
                     f.failed_attempts
                 );
             }
-            if f.stats.events == 0 {
+            if f.is_empty() {
                 crate::say!("cachescope: warning: {} is empty", f.location);
             }
             Ok(())

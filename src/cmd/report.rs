@@ -209,10 +209,11 @@ fn what_was_read(f: &Fetched) -> String {
             f.stats.waited.as_secs_f64()
         )
     };
-    format!(
-        "read {} events of {}{upto}; {how}",
-        f.stats.events, f.location
-    )
+    let what = match &f.s3_stats {
+        Some(s) => format!("{} bytes", s.bytes),
+        None => format!("{} events", f.stats.events),
+    };
+    format!("read {what} of {}{upto}; {how}", f.location)
 }
 
 /// What CodeBuild tells a build about itself through its environment (a `--log` read has no

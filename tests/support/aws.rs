@@ -146,6 +146,27 @@ impl Moto {
         panic!("moto server did not start");
     }
 
+    /// Puts an object into S3 (path-style; the bucket is created if needed).
+    pub fn put_object(&self, bucket: &str, key: &str, bytes: &[u8]) {
+        let auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request";
+        let headers = [("Authorization", auth)];
+        let made = http(self.port, "PUT", &format!("/{bucket}"), &headers, b"").expect("moto");
+        assert!(
+            made.status < 300 || made.status == 409,
+            "bucket {bucket}: {}",
+            made.status
+        );
+        let put = http(
+            self.port,
+            "PUT",
+            &format!("/{bucket}/{key}"),
+            &headers,
+            bytes,
+        )
+        .expect("moto");
+        assert!(put.status < 300, "s3://{bucket}/{key}: {}", put.status);
+    }
+
     /// Seed in `region` from now on (default us-east-1).
     pub fn set_region(&self, region: &str) {
         *self.region.lock().unwrap() = region.to_string();
@@ -313,6 +334,14 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// Reads a status or request line and the headers; the first value is the status code (for a
 /// response) or 0 (for a request).
 fn read_head(r: &mut impl BufRead) -> std::io::Result<(u16, Vec<(String, String)>)> {
+    read_head_line(r).map(|(_, status, headers)| (status, headers))
+}
+
+/// HTTP headers, in their order.
+type Headers = Vec<(String, String)>;
+
+/// [`read_head`], with the first line itself (`GET /bucket/key HTTP/1.1`).
+fn read_head_line(r: &mut impl BufRead) -> std::io::Result<(String, u16, Headers)> {
     let mut first = String::new();
     if r.read_line(&mut first)? == 0 {
         return Err(std::io::ErrorKind::UnexpectedEof.into());
@@ -334,7 +363,7 @@ fn read_head(r: &mut impl BufRead) -> std::io::Result<(u16, Vec<(String, String)
             headers.push((k.trim().to_string(), v.trim().to_string()));
         }
     }
-    Ok((status, headers))
+    Ok((first.trim_end().to_string(), status, headers))
 }
 
 /// A canned answer: HTTP status and JSON body.
@@ -369,11 +398,13 @@ pub struct Faults {
     pub delay: Duration,
     /// Answer every GetLogEvents with this instead of forwarding it.
     pub get_log_events: Option<Canned>,
+    /// Answer every S3 GET with 403 AccessDenied.
+    pub deny_s3: bool,
 }
 
 #[derive(Default)]
 struct StubState {
-    /// Requests received, by `X-Amz-Target`.
+    /// Requests received, by `X-Amz-Target` (S3's by `S3.<METHOD>`).
     counts: HashMap<String, u64>,
     /// GetLogEvents answers forwarded from moto that carried at least one event.
     pages_with_events: u64,
@@ -473,6 +504,57 @@ impl Stub {
     }
 }
 
+/// One S3 request, counted as `S3.<METHOD>` and forwarded to moto with its method, path and
+/// signing headers; moto's answer goes back with its status, type and body.
+fn forward_s3(
+    conn: &mut TcpStream,
+    request_line: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    state: &Mutex<StubState>,
+    moto_port: u16,
+) -> std::io::Result<()> {
+    let mut parts = request_line.split(' ');
+    let (method, path) = (parts.next().unwrap_or("GET"), parts.next().unwrap_or("/"));
+    let deny = {
+        let mut s = state.lock().unwrap();
+        *s.counts.entry(format!("S3.{method}")).or_default() += 1;
+        s.faults.deny_s3 && method == "GET"
+    };
+    let (status, content_type, body) = if deny {
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>\
+                   <Message>Access Denied</Message><RequestId>0</RequestId></Error>";
+        (403, "application/xml".to_string(), xml.as_bytes().to_vec())
+    } else {
+        let pass: Vec<(&str, &str)> = headers
+            .iter()
+            .filter(|(k, _)| {
+                let k = k.to_ascii_lowercase();
+                k == "authorization" || k == "content-type" || k.starts_with("x-amz-")
+            })
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        match http(moto_port, method, path, &pass, body) {
+            Ok(r) => (
+                r.status,
+                header(&r.headers, "content-type")
+                    .unwrap_or("application/xml")
+                    .to_string(),
+                r.body,
+            ),
+            Err(e) => (500, "text/plain".to_string(), e.to_string().into_bytes()),
+        }
+    };
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         x-amz-request-id: 0\r\n\r\n",
+        if status < 300 { "OK" } else { "Error" },
+        body.len()
+    );
+    conn.write_all(head.as_bytes())?;
+    conn.write_all(&body)
+}
+
 /// Writes an answer; an error carries its code in `x-amzn-ErrorType` too, as AWS sends it.
 fn respond(conn: &mut TcpStream, canned: &Canned) -> std::io::Result<()> {
     let reason = if canned.status < 300 { "OK" } else { "Error" };
@@ -498,7 +580,7 @@ fn serve(conn: TcpStream, state: Arc<Mutex<StubState>>, moto_port: u16) {
     let mut writer = conn.try_clone().unwrap();
     let mut reader = BufReader::new(conn);
     loop {
-        let Ok((_, headers)) = read_head(&mut reader) else {
+        let Ok((request_line, _, headers)) = read_head_line(&mut reader) else {
             return;
         };
         let len = header(&headers, "content-length")
@@ -508,7 +590,22 @@ fn serve(conn: TcpStream, state: Arc<Mutex<StubState>>, moto_port: u16) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        let target = header(&headers, "x-amz-target").unwrap_or("").to_string();
+        let Some(target) = header(&headers, "x-amz-target").map(str::to_string) else {
+            // S3 (REST, no target): forwarded to moto as it came.
+            if forward_s3(
+                &mut writer,
+                &request_line,
+                &headers,
+                &body,
+                &state,
+                moto_port,
+            )
+            .is_err()
+            {
+                return;
+            }
+            continue;
+        };
         let (canned, faults) = {
             let mut s = state.lock().unwrap();
             *s.counts.entry(target.clone()).or_default() += 1;

@@ -189,6 +189,15 @@ fn ms(t: Option<&DateTime>) -> Option<i64> {
 
 fn meta(b: &Build, build: &BuildRef) -> BuildMeta {
     let logs = b.logs();
+    let status = |s: Option<&aws_sdk_codebuild::types::LogsConfigStatusType>| {
+        s.map(|s| s.as_str() != "DISABLED")
+    };
+    // A status the record does not give counts as on.
+    let cloudwatch =
+        logs.filter(|l| status(l.cloud_watch_logs().map(|c| c.status())).unwrap_or(true));
+    let s3_on = logs
+        .and_then(|l| status(l.s3_logs().map(|c| c.status())))
+        .unwrap_or(true);
     BuildMeta {
         id: build.id(),
         project: b
@@ -228,7 +237,11 @@ fn meta(b: &Build, build: &BuildRef) -> BuildMeta {
                 }
             })
             .collect(),
-        log_group: logs.and_then(|l| l.group_name()).map(str::to_string),
-        log_stream: logs.and_then(|l| l.stream_name()).map(str::to_string),
+        // A stream is named even when CloudWatch logging is off: only an enabled one is read.
+        log_group: cloudwatch.and_then(|l| l.group_name()).map(str::to_string),
+        log_stream: cloudwatch.and_then(|l| l.stream_name()).map(str::to_string),
+        s3_log: (logs.and_then(|l| l.s3_logs_arn()))
+            .filter(|_| s3_on)
+            .map(str::to_string),
     }
 }

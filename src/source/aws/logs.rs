@@ -25,12 +25,12 @@ const PAGES_IN_FLIGHT: usize = 4;
 
 /// A log stream in a log group.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLocation {
+pub struct LogStream {
     pub group: String,
     pub stream: String,
 }
 
-impl fmt::Display for LogLocation {
+impl fmt::Display for LogStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "log stream {} in group {}", self.stream, self.group)
     }
@@ -73,7 +73,7 @@ type Page = Vec<(i64, String)>;
 /// `max_pages` caps the calls.
 pub async fn stream_into(
     aws: &Aws,
-    loc: &LogLocation,
+    loc: &LogStream,
     max_pages: u64,
     follow: Option<Follow>,
     sink: &mut dyn LogSink,
@@ -103,7 +103,7 @@ pub async fn stream_into(
 /// limit) or `max_pages` calls were made. Errors go down the channel, in order.
 async fn fetch_pages(
     aws: Aws,
-    loc: LogLocation,
+    loc: LogStream,
     max_pages: u64,
     follow: Option<Follow>,
     tx: mpsc::Sender<Result<Page>>,
@@ -185,7 +185,7 @@ async fn fetch_pages(
 
 /// Tells a missing group from a missing stream (AWS and emulators word both alike), with one
 /// `DescribeLogStreams` call, and says what to do about each.
-async fn missing(aws: &Aws, loc: &LogLocation) -> anyhow::Error {
+async fn missing(aws: &Aws, loc: &LogStream) -> anyhow::Error {
     aws.limit.wait().await;
     let described = aws
         .logs

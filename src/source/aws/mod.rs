@@ -1,5 +1,5 @@
 //! Reading a build's log from AWS: CodeBuild for where the log is and what the build was,
-//! CloudWatch Logs for the lines.
+//! CloudWatch Logs or S3 for the lines.
 //!
 //! Settings follow the AWS CLI (profile, region, endpoint URL, the standard environment
 //! variables and credential chain). Every request waits its turn at one shared rate limit, and
@@ -9,12 +9,15 @@ pub mod build_ref;
 pub mod codebuild;
 pub mod logs;
 mod rate;
+pub mod s3;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use anyhow::{anyhow, Result};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_cloudwatchlogs::config::interceptors::FinalizerInterceptorContextRef;
@@ -102,14 +105,16 @@ impl Intercept for AttemptLog {
     }
 }
 
-/// Clients for the two services, the shared rate limit and the request counters.
+/// Clients for the three services, the shared rate limit and the request counters.
 #[derive(Clone)]
 pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub codebuild: aws_sdk_codebuild::Client,
+    pub s3: aws_sdk_s3::Client,
     pub limit: Arc<RateLimit>,
     pub logs_counters: Arc<Counters>,
     pub codebuild_counters: Arc<Counters>,
+    pub s3_counters: Arc<Counters>,
     pub region: String,
     pub max_attempts: u32,
 }
@@ -160,12 +165,20 @@ impl Aws {
         let codebuild = aws_sdk_codebuild::config::Builder::from(&config)
             .interceptor(log("CodeBuild", &codebuild_counters))
             .build();
+        let s3_counters = Arc::new(Counters::default());
+        // A custom endpoint (an emulator, a VPC endpoint) addresses buckets by path.
+        let s3 = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(settings.endpoint_url.is_some())
+            .interceptor(log("S3", &s3_counters))
+            .build();
         Ok(Aws {
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
             codebuild: aws_sdk_codebuild::Client::from_conf(codebuild),
+            s3: aws_sdk_s3::Client::from_conf(s3),
             limit: Arc::new(RateLimit::per_second(settings.requests_per_second)),
             logs_counters,
             codebuild_counters,
+            s3_counters,
             max_attempts: config.retry_config().map_or(3, |r| r.max_attempts()),
             region,
         })
@@ -290,20 +303,73 @@ pub struct FetchOptions {
     pub want_meta: bool,
     /// The stream is still being written: read up to this point.
     pub follow: Option<logs::Follow>,
+    /// Where to read the log.
+    pub log_source: LogSource,
+}
+
+/// Where a build's log is read from (`--log-source`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogSource {
+    /// Where CodeBuild says the log is (CloudWatch Logs first), the other as a fallback.
+    #[default]
+    Auto,
+    Cloudwatch,
+    S3,
+}
+
+/// A build's log: a CloudWatch Logs stream or an S3 object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogLocation {
+    CloudWatch(logs::LogStream),
+    S3(s3::S3Object),
+}
+
+impl fmt::Display for LogLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogLocation::CloudWatch(s) => s.fmt(f),
+            LogLocation::S3(o) => o.fmt(f),
+        }
+    }
 }
 
 /// What reading a build from AWS found besides the lines.
 #[derive(Debug, Clone)]
 pub struct Fetched {
     pub meta: Option<BuildMeta>,
-    pub location: logs::LogLocation,
+    pub location: LogLocation,
+    /// Reading a CloudWatch Logs stream (all zero for an S3 object).
     pub stats: logs::FetchStats,
+    /// Reading an S3 object.
+    pub s3_stats: Option<s3::S3Stats>,
     /// Attempts sent to each service, retries included.
     pub logs_attempts: u64,
     pub codebuild_attempts: u64,
+    pub s3_attempts: u64,
     /// Attempts that failed, whether retried or not (an AccessDenied that led to a fallback
     /// counts too).
     pub failed_attempts: u64,
+}
+
+impl Fetched {
+    /// What was read: `1234 events in 3 GetLogEvents calls`, `56789 bytes in 1 GetObject calls`.
+    pub fn read_text(&self) -> String {
+        match &self.s3_stats {
+            Some(s) => format!("{} bytes in {} GetObject calls", s.bytes, s.calls),
+            None => format!(
+                "{} events in {} GetLogEvents calls",
+                self.stats.events, self.stats.calls
+            ),
+        }
+    }
+
+    /// Nothing was in the log.
+    pub fn is_empty(&self) -> bool {
+        match &self.s3_stats {
+            Some(s) => s.bytes == 0,
+            None => self.stats.events == 0,
+        }
+    }
 }
 
 /// A runtime for one command's AWS work: two workers fetch while the caller's thread parses.
@@ -346,7 +412,14 @@ pub fn read_build(
     })
 }
 
-/// Streams the log of a build whose CodeBuild record (if any) is already known.
+/// How long to wait for the S3 log of a build that ended less than [`S3_FRESH`] ago (CodeBuild
+/// writes the object at the end of the build; seen up to a minute later).
+const S3_WAIT: Duration = Duration::from_secs(90);
+const S3_FRESH: Duration = Duration::from_secs(300);
+
+/// Streams the log of a build whose CodeBuild record (if any) is already known, from where
+/// `opts.log_source` says: with `auto`, where CodeBuild says the log is (CloudWatch Logs when
+/// it names both), then the other if the first cannot be read before any line came.
 pub async fn fetch_log(
     aws: &Aws,
     build: &BuildRef,
@@ -358,14 +431,12 @@ pub async fn fetch_log(
     let from_api = meta
         .as_ref()
         .and_then(|m| m.log_group.clone().zip(m.log_stream.clone()));
-    if meta.is_some() && from_api.is_none() && !located {
-        crate::say!(
-            "cachescope: note: CodeBuild names no CloudWatch log stream for {build} \
-             (CloudWatch logging off for the project?); trying the default location"
-        );
-    }
-    let (api_group, api_stream) = from_api.unzip();
-    let location = logs::LogLocation {
+    let s3_obj = match meta.as_ref().and_then(|m| m.s3_log.as_deref()) {
+        Some(arn) => Some(s3::object_of(arn)?),
+        None => None,
+    };
+    let (api_group, api_stream) = from_api.clone().unzip();
+    let stream = logs::LogStream {
         group: (opts.log_group.clone())
             .or(api_group)
             .unwrap_or_else(|| build.default_log_group()),
@@ -373,15 +444,69 @@ pub async fn fetch_log(
             .or(api_stream)
             .unwrap_or_else(|| build.uuid.clone()),
     };
-    if opts.settings.verbose {
-        crate::say!("cachescope: reading {location} (region {})", aws.region);
+    let cloudwatch_named = located || from_api.is_some();
+    let mut order: Vec<LogLocation> = match (opts.log_source, s3_obj) {
+        (LogSource::Cloudwatch, _) => vec![LogLocation::CloudWatch(stream)],
+        (LogSource::S3, Some(o)) => vec![LogLocation::S3(o)],
+        (LogSource::S3, None) => bail!(
+            "CodeBuild names no S3 log for {build}: S3 logging (logsConfig.s3Logs) was off for \
+             it; read CloudWatch Logs instead (--log-source cloudwatch or auto)"
+        ),
+        (LogSource::Auto, Some(o)) if !cloudwatch_named => {
+            vec![LogLocation::S3(o), LogLocation::CloudWatch(stream)]
+        }
+        (LogSource::Auto, Some(o)) => vec![LogLocation::CloudWatch(stream), LogLocation::S3(o)],
+        (LogSource::Auto, None) => vec![LogLocation::CloudWatch(stream)],
+    };
+    if meta.is_some() && !cloudwatch_named && matches!(order[0], LogLocation::CloudWatch(_)) {
+        crate::say!(
+            "cachescope: note: CodeBuild names no CloudWatch log stream for {build} \
+             (CloudWatch logging off for the project?); trying the default location"
+        );
     }
-    // Only a running build's stream is still being written.
+    // Only a running build's log is still being written.
     let running = meta
         .as_ref()
         .is_none_or(|m| m.status == Some(crate::model::BuildStatus::InProgress));
-    let follow = opts.follow.filter(|_| running);
-    let stats = logs::stream_into(aws, &location, opts.max_pages, follow, sink).await?;
+    let just_ended = (meta.as_ref().and_then(|m| m.end_ms)).is_some_and(|end| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        now - end < S3_FRESH.as_millis() as i64
+    });
+    let s3_wait = if running || just_ended {
+        S3_WAIT
+    } else {
+        Duration::ZERO
+    };
+    let mut counted = Counting { sink, lines: 0 };
+    let mut stats = logs::FetchStats::default();
+    let mut s3_stats = None;
+    let location = loop {
+        let location = order.remove(0);
+        if opts.settings.verbose {
+            crate::say!("cachescope: reading {location} (region {})", aws.region);
+        }
+        let read = match &location {
+            LogLocation::CloudWatch(stream) => {
+                let follow = opts.follow.filter(|_| running);
+                logs::stream_into(aws, stream, opts.max_pages, follow, &mut counted)
+                    .await
+                    .map(|s| stats = s)
+            }
+            LogLocation::S3(obj) => s3::stream_into(aws, obj, s3_wait, &mut counted)
+                .await
+                .map(|s| s3_stats = Some(s)),
+        };
+        match read {
+            Ok(()) => break location,
+            // Nothing was handed on yet: the other location can still be read whole.
+            Err(e) if counted.lines == 0 && !order.is_empty() => {
+                crate::say!("cachescope: note: {e:#}; reading {} instead", order[0]);
+            }
+            Err(e) => return Err(e),
+        }
+    };
     if stats.capped {
         crate::say!(
             "cachescope: warning: stopped after {} GetLogEvents pages (--max-pages) before \
@@ -393,8 +518,32 @@ pub async fn fetch_log(
         meta,
         location,
         stats,
+        s3_stats,
         logs_attempts: aws.logs_counters.attempts(),
         codebuild_attempts: aws.codebuild_counters.attempts(),
-        failed_attempts: aws.logs_counters.failed() + aws.codebuild_counters.failed(),
+        s3_attempts: aws.s3_counters.attempts(),
+        failed_attempts: aws.logs_counters.failed()
+            + aws.codebuild_counters.failed()
+            + aws.s3_counters.failed(),
     })
+}
+
+/// A sink that counts what it hands on, so a read that failed before any line can fall back.
+struct Counting<'s> {
+    sink: &'s mut dyn LogSink,
+    lines: u64,
+}
+
+impl LogSink for Counting<'_> {
+    fn bytes(&mut self, chunk: &[u8]) {
+        self.lines += 1;
+        self.sink.bytes(chunk);
+    }
+    fn event(&mut self, timestamp_ms: i64, message: &[u8]) {
+        self.lines += 1;
+        self.sink.event(timestamp_ms, message);
+    }
+    fn line_limit(&self) -> usize {
+        self.sink.line_limit()
+    }
 }
