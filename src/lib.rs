@@ -21,6 +21,8 @@ pub mod chart;
 pub mod cli;
 #[cfg(feature = "cli")]
 pub mod cmd;
+#[cfg(feature = "cli")]
+pub mod collect;
 pub mod model;
 pub mod parse;
 #[cfg(feature = "cli")]

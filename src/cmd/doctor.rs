@@ -15,7 +15,7 @@ use super::{EXIT_GATE, EXIT_OK};
 use crate::analyze::doctor::{self, Check, Status};
 use crate::analyze::{summarize, BuildInput};
 use crate::cli::{DoctorArgs, DoctorFormat};
-use crate::model::{BuildMeta, BuildStatus};
+use crate::collect;
 use crate::source::aws::codebuild::{self, ProjectLookup};
 use crate::source::aws::{self, Aws, BuildRef};
 use crate::source::{Input, LocalInput};
@@ -210,7 +210,7 @@ fn from_aws(
                     bail!("codebuild:BatchGetBuilds is not allowed ({why}): doctor needs it, or give --log FILE")
                 }
             },
-            None => match latest_finished(&aws, project).await {
+            None => match collect::latest_finished(&aws, project).await {
                 Ok((Some(m), starts)) => {
                     *recent_starts = starts;
                     (m, false)
@@ -238,22 +238,4 @@ fn from_aws(
             Err(e) => Err(e),
         }
     })
-}
-
-/// The project's most recent build that ran to an end (SUCCEEDED or FAILED: a stopped or
-/// timed-out build may never have reached its docker build). CodeBuild lists newest first; the
-/// first 100 listed are described (one call).
-/// Also the start times of the builds described, for the gaps between them.
-async fn latest_finished(aws: &Aws, project: &str) -> Result<(Option<BuildMeta>, Vec<i64>)> {
-    let ids = codebuild::list_build_ids(aws, project).await?;
-    let first: Vec<String> = ids.into_iter().take(100).collect();
-    let described = codebuild::batch_get(aws, &first).await;
-    if let Some((_, why)) = described.failed.first() {
-        bail!("describing the builds of {project}: {why}");
-    }
-    let starts = described.found.iter().filter_map(|m| m.start_ms).collect();
-    let latest = (described.found.into_iter())
-        .filter(|m| m.status.is_some_and(BuildStatus::ran_to_end))
-        .max_by_key(|m| (m.number, m.start_ms));
-    Ok((latest, starts))
 }

@@ -15,18 +15,17 @@ use anyhow::{bail, Context, Result};
 
 use super::output::Output;
 use super::read::{self, ReadOptions, ReadOutcome};
-use super::trend::{from_codebuild, load_stored, Collect, Filter};
 use super::{EXIT_GATE, EXIT_OK};
 use crate::analyze::gates::{self, Gates};
 use crate::analyze::history::{self, History};
-use crate::analyze::trend::TrendBuild;
 use crate::analyze::{summarize, BuildInput, Summary};
 use crate::chart::{waterfall, ImageFormat};
 use crate::cli::ReportArgs;
-use crate::model::{BuildMeta, BuildStatus, Step, StepKind};
+use crate::collect;
+use crate::model::{BuildMeta, BuildStatus, Step};
 use crate::parse::line::completes_phase;
 use crate::report::{brief, build as render, page};
-use crate::source::aws::{self, codebuild, Aws, BuildRef, Fetched, Follow};
+use crate::source::aws::{BuildRef, Fetched, Follow};
 use crate::source::{Input, LocalInput};
 use crate::store::Store;
 
@@ -252,7 +251,7 @@ fn compare_with(
     // number and start, which tell the builds before it.
     let described;
     let meta = if meta.number.is_none() && meta.start_ms.is_none() {
-        described = describe(opts, meta).unwrap_or_else(|e| {
+        described = collect::describe(opts, meta).unwrap_or_else(|e| {
             crate::say!(
                 "cachescope: warning: {e:#}; comparing with the most recent builds of {}",
                 meta.project
@@ -265,18 +264,6 @@ fn compare_with(
     };
     let store = Store::open(args.store.as_deref())?;
     let _taken = store.lock()?;
-    // Builds started before this one that ran to an end: a stopped or timed-out one may never
-    // have reached its docker build (and one that did not is skipped below).
-    let mut filter = Filter {
-        until_ms: meta.start_ms,
-        statuses: vec![BuildStatus::Succeeded, BuildStatus::Failed],
-        ..Filter::default()
-    };
-    let how = Collect {
-        refresh: false,
-        jobs: 4,
-        quiet: true,
-    };
     // --log-group / --log-stream name this build's log, not the earlier builds'.
     let aws_args = crate::cli::AwsArgs {
         log_group: None,
@@ -288,68 +275,7 @@ fn compare_with(
         aws: &aws_args,
         ..opts.clone()
     };
-    let this = BuildRef::parse(&meta.id).map(|b| b.uuid);
-    let usable = |b: &TrendBuild| {
-        Some(&b.key) != this.as_ref()
-            && meta
-                .number
-                .is_none_or(|now| b.number.is_none_or(|x| x < now))
-            && b.steps.iter().any(|s| s.kind == StepKind::Dockerfile)
-    };
-    // The most recent `want` builds, more each round while too few of them are usable (the
-    // fetched ones are stored, so a round reads only builds it has not read before).
-    let mut want = n + usize::from(meta.start_ms.is_none());
-    let (mut ready, keys) = loop {
-        filter.limit = Some(want);
-        match from_codebuild(&how, &opts, &store, &meta.project, &filter) {
-            Ok(c) => {
-                let found = (c.keys.iter())
-                    .filter_map(|k| c.ready.get(k))
-                    .filter(|b| usable(b))
-                    .count();
-                let all_seen = c.keys.len() < want;
-                if found >= n || all_seen || want >= 8 * (n + 1) {
-                    if let Some((id, why)) = c.failures.first() {
-                        crate::say!(
-                            "cachescope: warning: {} build(s) of {} could not be read for the \
-                             comparison (first: {id}: {why})",
-                            c.failures.len(),
-                            meta.project
-                        );
-                    }
-                    break (c.ready, c.keys);
-                }
-                want *= 2;
-            }
-            Err(e) => {
-                crate::say!(
-                    "cachescope: warning: could not list the earlier builds of {} in CodeBuild \
-                     ({e:#}); comparing with the stored ones",
-                    meta.project
-                );
-                // Stored local logs have no status: only the time decides for them.
-                let time_only = Filter {
-                    until_ms: filter.until_ms,
-                    ..Filter::default()
-                };
-                let ended =
-                    |st: Option<BuildStatus>| st.is_none_or(|s| filter.statuses.contains(&s));
-                let stored = load_stored(&store, &meta.project, None)?;
-                let mut keys: Vec<(Option<i64>, Option<i64>, String)> = (stored.values())
-                    .filter(|b| time_only.admits(b.start_ms, None) && ended(b.status))
-                    .map(|b| (b.number, b.start_ms, b.key.clone()))
-                    .collect();
-                keys.sort_by(|a, b| b.cmp(a));
-                break (stored, keys.into_iter().map(|k| k.2).collect());
-            }
-        }
-    };
-    let earlier: Vec<TrendBuild> = keys
-        .iter()
-        .filter_map(|k| ready.remove(k))
-        .filter(|b| usable(b))
-        .take(n)
-        .collect();
+    let earlier = collect::earlier(meta, n, &opts, &store)?;
     if earlier.is_empty() {
         crate::say!(
             "cachescope: note: no earlier build of {} to compare with",
@@ -358,19 +284,4 @@ fn compare_with(
     }
     let previous = earlier.first().map(|b| b.steps.clone()).unwrap_or_default();
     Ok(history::history(summary, &build.steps, &earlier).map(|h| (h, previous)))
-}
-
-/// CodeBuild's record of a build named by `--build`.
-fn describe(opts: &ReadOptions, meta: &BuildMeta) -> Result<BuildMeta> {
-    let id = BuildRef::parse(&meta.id).with_context(|| format!("not a build ID: {}", meta.id))?;
-    let fetch = opts.fetch_options();
-    aws::runtime()?.block_on(async {
-        let aws = Aws::connect(&fetch.settings, id.region.as_deref()).await?;
-        match codebuild::lookup(&aws, &id).await? {
-            codebuild::Lookup::Found(m) => Ok(m),
-            codebuild::Lookup::Denied(why) => {
-                bail!("codebuild:BatchGetBuilds is not allowed ({why}) to place build {id}")
-            }
-        }
-    })
 }

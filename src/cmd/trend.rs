@@ -1,208 +1,34 @@
-//! `cachescope trend`: the builds of a project (CodeBuild or local files) → the store → the
-//! trend frame, charts and summary.
-//!
-//! Builds already in the store are read from it, never fetched again (`--refresh` redoes them);
-//! the rest are fetched and analyzed `--jobs` at a time under one request-rate limit. A build
-//! that fails is named with its reason and the others go on; exit 2 then says the result is
-//! partial.
+//! `cachescope trend`: the builds of a project (CodeBuild or local files, collected by
+//! [`crate::collect`]) → the trend frame, charts and summary. A build that fails is named with
+//! its reason and the others go on; exit 2 then says the result is partial.
 
-use std::collections::{HashMap, HashSet};
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
-use futures_util::stream::{self, StreamExt};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
 
 use super::output::Output;
-use super::read::{self, Feed, ReadOptions};
+use super::read::ReadOptions;
 use super::{EXIT_ERROR, EXIT_OK};
-use crate::analyze::trend::{self, meta_from_log, Rule, TrendBuild, TrendRow};
-use crate::analyze::{frames, summarize, BuildInput};
+use crate::analyze::trend::{self, Rule, TrendRow};
 use crate::chart::{self, ImageFormat};
 use crate::cli::{TrendArgs, TrendFormat};
-use crate::model::{BuildMeta, BuildStatus};
-use crate::parse::Parsed;
+use crate::collect::{self, Collect, Collected, Filter};
 use crate::report::trend as render;
-use crate::source::aws::{self, codebuild, Aws, BuildRef};
-use crate::source::{read_local, LocalInput};
-use crate::store::{Store, Writer};
-
-/// Which builds the user asked for.
-#[derive(Default)]
-pub(super) struct Filter {
-    pub since_ms: Option<i64>,
-    pub until_ms: Option<i64>,
-    pub statuses: Vec<BuildStatus>,
-    /// The most recent this many.
-    pub limit: Option<usize>,
-}
-
-/// How to collect the builds that are not stored yet.
-pub(super) struct Collect {
-    /// Analyze the wanted builds again even if stored.
-    pub refresh: bool,
-    /// Builds fetched at once.
-    pub jobs: usize,
-    /// No progress bar.
-    pub quiet: bool,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// `30d`, `12h`, `2w` back from now; or `2026-11-01`; or RFC 3339.
-fn parse_when(s: &str, flag: &str) -> Result<i64> {
-    if let Ok(d) = humantime::parse_duration(s) {
-        return i64::try_from(d.as_millis())
-            .ok()
-            .and_then(|back| now_ms().checked_sub(back))
-            .with_context(|| format!("{flag} {s:?} reaches too far back"));
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t.timestamp_millis());
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d
-            .and_hms_opt(0, 0, 0)
-            .map_or(0, |t| t.and_utc().timestamp_millis()));
-    }
-    bail!("{flag} {s:?}: give a duration back from now (30d, 12h, 2w) or a date (2026-11-01, RFC 3339)")
-}
-
-impl Filter {
-    fn from_args(args: &TrendArgs) -> Result<Filter> {
-        Ok(Filter {
-            since_ms: args
-                .since
-                .as_deref()
-                .map(|s| parse_when(s, "--since"))
-                .transpose()?,
-            until_ms: args
-                .until
-                .as_deref()
-                .map(|s| parse_when(s, "--until"))
-                .transpose()?,
-            statuses: (args.status.iter())
-                .map(|s| {
-                    BuildStatus::parse(s).with_context(|| {
-                        format!("--status {s}: one of SUCCEEDED, FAILED, FAULT, TIMED_OUT, IN_PROGRESS, STOPPED")
-                    })
-                })
-                .collect::<Result<_>>()?,
-            limit: args.limit,
-        })
-    }
-
-    pub fn admits(&self, start_ms: Option<i64>, status: Option<BuildStatus>) -> bool {
-        let after = self
-            .since_ms
-            .is_none_or(|s| start_ms.is_some_and(|t| t >= s));
-        let before = self
-            .until_ms
-            .is_none_or(|u| start_ms.is_some_and(|t| t < u));
-        let status_ok =
-            self.statuses.is_empty() || status.is_some_and(|st| self.statuses.contains(&st));
-        after && before && status_ok
-    }
-
-    /// Keeps the admitted rows, the most recent `limit` of them, in their order.
-    fn apply(&self, mut rows: Vec<TrendRow>) -> Vec<TrendRow> {
-        rows.retain(|r| self.admits(r.start_ms, r.status));
-        if let Some(n) = self.limit {
-            rows.drain(..rows.len().saturating_sub(n));
-        }
-        rows
-    }
-}
-
-/// A progress bar on stderr when it is a terminal; silent otherwise or with `--quiet`.
-fn progress(total: usize, quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
-    }
-    let bar = ProgressBar::new(total as u64);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} analyzing builds [{bar:30}] {pos}/{len} {msg} ({eta})",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar
-}
-
-/// UTC date of a build for its store partition.
-fn date_of(start_ms: Option<i64>) -> String {
-    start_ms
-        .and_then(chrono::DateTime::from_timestamp_millis)
-        .map_or_else(|| "unknown".into(), |t| t.format("%Y-%m-%d").to_string())
-}
-
-/// Analyzes a parsed build and adds it to the store's writer under `key`; returns it as the
-/// trend reads it back (the same frames, so the same values).
-fn store_build(writer: &Mutex<Writer>, key: &str, input: &BuildInput) -> Result<TrendBuild> {
-    let summary = summarize(input, None)?;
-    let (row, steps) = frames::stored(input, &summary, key)?;
-    let date = date_of(input.meta.as_ref().and_then(|m| m.start_ms));
-    let build = TrendBuild::from_frames(key, &row, &steps)?;
-    (writer.lock().unwrap_or_else(|p| p.into_inner())).add(&date, key, &row, &steps)?;
-    Ok(build)
-}
-
-/// The project's stored builds, after forgetting `refresh` (the builds to analyze again).
-/// Unreadable parts are reported; their builds are analyzed again.
-pub(super) fn load_stored(
-    store: &Store,
-    project: &str,
-    refresh: Option<&HashSet<String>>,
-) -> Result<HashMap<String, TrendBuild>> {
-    if let Some(keys) = refresh {
-        store.forget(project, keys)?;
-    }
-    let loaded = store.load(project)?;
-    for d in &loaded.damaged {
-        crate::say!("cachescope: warning: {d}; its builds are analyzed again");
-    }
-    let mut out = HashMap::new();
-    for (key, b) in loaded.builds {
-        match TrendBuild::from_frames(&key, &b.row, &b.steps) {
-            Ok(t) => {
-                out.insert(key, t);
-            }
-            Err(e) => {
-                crate::say!("cachescope: warning: stored build {key}: {e}; analyzing it again")
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// A failed build: its ID (or file) and why.
-pub(super) type Failure = (String, String);
-
-/// The builds a run wants, by store key, those already in hand, and the failures.
-#[derive(Default)]
-pub(super) struct Collected {
-    /// Most recent first for CodeBuild; in file order for local logs.
-    pub keys: Vec<String>,
-    /// Analyzed in this run, or read whole from the store while deciding what to analyze.
-    pub ready: HashMap<String, TrendBuild>,
-    pub failures: Vec<Failure>,
-}
+use crate::store::Store;
 
 pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
     let store = Store::open(args.store.as_deref())?;
     let _taken = store.lock()?;
-    let filter = Filter::from_args(args)?;
+    let filter = Filter::parse(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        &args.status,
+        args.limit,
+    )?;
     let opts = ReadOptions {
         max_line: args.max_line_bytes,
         aws: &args.aws,
@@ -210,20 +36,20 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
         want_meta: true,
         follow: None,
     };
+    let how = Collect {
+        refresh: args.refresh,
+        jobs: args.jobs,
+        quiet: args.quiet,
+    };
     let (project, collected) = if args.inputs.is_empty() {
         let Some(project) = args.project.clone() else {
             bail!("give --project for CodeBuild builds, or log files, directories or globs");
         };
-        let how = Collect {
-            refresh: args.refresh,
-            jobs: args.jobs,
-            quiet: args.quiet,
-        };
-        let collected = from_codebuild(&how, &opts, &store, &project, &filter)?;
+        let collected = collect::from_codebuild(&how, &opts, &store, &project, &filter)?;
         (project, collected)
     } else {
         let project = args.project.clone().unwrap_or_else(|| "local".into());
-        let collected = from_files(args, &opts, &store, &project)?;
+        let collected = collect::from_files(&args.inputs, &how, &opts, &store, &project)?;
         (project, collected)
     };
     let Collected {
@@ -293,302 +119,4 @@ fn write_out(dir: &Path, project: &str, rows: &[TrendRow], frame: &mut DataFrame
         }
     }
     Ok(())
-}
-
-/// A CodeBuild build the trend wants.
-struct Wanted {
-    key: String,
-    number: Option<i64>,
-    start_ms: Option<i64>,
-    /// Its record, when it has to be fetched (not stored yet, or `--refresh`).
-    fetch: Option<BuildMeta>,
-}
-
-/// CodeBuild: list the project's builds, fetch those not stored, store them. Returns the keys
-/// of every build wanted and the failures.
-pub(super) fn from_codebuild(
-    args: &Collect,
-    opts: &ReadOptions,
-    store: &Store,
-    project: &str,
-    filter: &Filter,
-) -> Result<Collected> {
-    let fetch = opts.fetch_options();
-    aws::runtime()?.block_on(async {
-        let aws = Aws::connect(&fetch.settings, None).await?;
-        let ids = codebuild::list_build_ids(&aws, project).await?;
-        let uuid = |id: &str| id.rsplit(':').next().unwrap_or(id).to_string();
-        // Stored builds come from the store, with no request.
-        let listed: HashSet<String> = ids.iter().map(|id| uuid(id)).collect();
-        let mut from_store = load_stored(store, project, None)?;
-        from_store.retain(|k, _| listed.contains(k));
-        // --refresh describes every build again, and redoes those the filters pick.
-        let unknown: Vec<String> = ids
-            .iter()
-            .filter(|id| args.refresh || !from_store.contains_key(&uuid(id)))
-            .cloned()
-            .collect();
-        let described = codebuild::batch_get(&aws, &unknown).await;
-        let mut wanted: Vec<Wanted> = Vec::new();
-        for m in described.found {
-            let running = m.status == Some(BuildStatus::InProgress);
-            if running && filter.admits(m.start_ms, m.status) {
-                crate::say!("cachescope: note: build {} is still running; skipped", m.id);
-            }
-            if !running && filter.admits(m.start_ms, m.status) {
-                wanted.push(Wanted {
-                    key: uuid(&m.id),
-                    number: m.number,
-                    start_ms: m.start_ms,
-                    fetch: Some(m),
-                });
-            }
-        }
-        for (key, b) in from_store.iter().filter(|_| !args.refresh) {
-            if filter.admits(b.start_ms, b.status) {
-                wanted.push(Wanted {
-                    key: key.clone(),
-                    number: b.number,
-                    start_ms: b.start_ms,
-                    fetch: None,
-                });
-            }
-        }
-        wanted.sort_by_key(|w| std::cmp::Reverse((w.number, w.start_ms)));
-        if let Some(n) = filter.limit {
-            wanted.truncate(n);
-        }
-        let mut failures: Vec<Failure> = described.failed;
-        failures.extend(
-            (described.not_found.into_iter())
-                .map(|id| (id, "CodeBuild does not know this build".to_string())),
-        );
-        let todo: Vec<BuildMeta> = wanted.iter().filter_map(|w| w.fetch.clone()).collect();
-        if args.refresh {
-            // Out with the old copies first: nothing is stored twice, whatever its new date.
-            let redo: HashSet<String> = todo.iter().map(|m| uuid(&m.id)).collect();
-            store.forget(project, &redo)?;
-        }
-        let bar = progress(todo.len(), args.quiet);
-        let writer = Mutex::new(store.writer(project));
-        let results: Vec<(String, Result<TrendBuild>)> = stream::iter(todo)
-            .map(|meta| {
-                let (aws, fetch, bar, writer) = (&aws, &fetch, &bar, &writer);
-                async move {
-                    let id = meta.id.clone();
-                    let result = fetch_and_store(aws, meta, fetch, opts.max_line, writer).await;
-                    bar.inc(1);
-                    (id, result)
-                }
-            })
-            .buffer_unordered(args.jobs)
-            .collect()
-            .await;
-        bar.finish_and_clear();
-        (writer.into_inner().unwrap_or_else(|p| p.into_inner())).flush()?;
-        let mut ready = from_store;
-        for (id, r) in results {
-            match r {
-                Ok(b) => {
-                    ready.insert(b.key.clone(), b);
-                }
-                Err(e) => failures.push((id, format!("{e:#}"))),
-            }
-        }
-        Ok(Collected {
-            keys: wanted.into_iter().map(|w| w.key).collect(),
-            ready,
-            failures,
-        })
-    })
-}
-
-async fn fetch_and_store(
-    aws: &Aws,
-    meta: BuildMeta,
-    fetch: &aws::FetchOptions,
-    max_line: Option<usize>,
-    writer: &Mutex<Writer<'_>>,
-) -> Result<TrendBuild> {
-    let uuid = BuildRef::parse(&meta.id).map(|b| b.uuid);
-    let input = read::fetch_parsed(aws, meta, fetch, max_line).await?;
-    let key = uuid.context("not a build ID")?;
-    store_build(writer, &key, &input)
-}
-
-/// Every file named, in directories named, or matching a glob pattern; sorted, once each.
-fn expand(inputs: &[String]) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for arg in inputs {
-        let path = Path::new(arg);
-        if path.is_dir() {
-            for entry in std::fs::read_dir(path).with_context(|| format!("reading {arg}"))? {
-                let p = entry?.path();
-                if p.is_file() {
-                    files.push(p);
-                }
-            }
-        } else if path.exists() {
-            files.push(path.to_path_buf());
-        } else {
-            let matches: Vec<PathBuf> = glob::glob(arg)
-                .with_context(|| format!("{arg}: no such file, and not a glob pattern"))?
-                .filter_map(|m| m.ok())
-                .filter(|p| p.is_file())
-                .collect();
-            if matches.is_empty() {
-                bail!("{arg}: no such file or directory, and no file matches it");
-            }
-            files.extend(matches);
-        }
-    }
-    files.sort();
-    files.dedup();
-    Ok(files)
-}
-
-/// A local log's store key: its file name, for people, and 128 bits of a BLAKE3 hash of its
-/// content, so two different logs never share a key (whatever their names and times), an edited
-/// file is analyzed again and an unchanged one (or the same file named twice) never.
-fn local_key(path: &Path) -> Result<String> {
-    let reading = || format!("reading {}", path.display());
-    let mut file = std::fs::File::open(path).with_context(reading)?;
-    let mut hasher = blake3::Hasher::new();
-    hasher.update_reader(&mut file).with_context(reading)?;
-    let hash = hasher.finalize().to_hex();
-    Ok(format!("{}-{}", key_name(path), &hash[..32]))
-}
-
-/// The key cachescope gave a local log before it hashed the content (name, size, modification
-/// second: two logs could share it). Builds stored under it are forgotten when the file is seen again, so the
-/// store does not hold them twice.
-fn legacy_local_key(path: &Path) -> Option<String> {
-    let meta = std::fs::metadata(path).ok()?;
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs());
-    Some(format!("{}-{:x}-{mtime:x}", key_name(path), meta.len()))
-}
-
-fn key_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// Local files: analyze those not stored, `--jobs` threads at a time.
-fn from_files(
-    args: &TrendArgs,
-    opts: &ReadOptions,
-    store: &Store,
-    project: &str,
-) -> Result<Collected> {
-    let mut files = Vec::new();
-    let mut keys = Vec::new();
-    for f in expand(&args.inputs)? {
-        let key = local_key(&f)?;
-        if !keys.contains(&key) {
-            // (the same file named twice is one build)
-            keys.push(key.clone());
-            files.push((f, key));
-        }
-    }
-    let refresh: HashSet<String> = keys.iter().cloned().collect();
-    let mut stored = load_stored(store, project, args.refresh.then_some(&refresh))?;
-    let legacy: HashSet<String> = (files.iter())
-        .filter_map(|(f, _)| legacy_local_key(f))
-        .filter(|k| stored.contains_key(k))
-        .collect();
-    if !legacy.is_empty() {
-        crate::say!(
-            "cachescope: {} stored log(s) kept under an older kind of key: analyzing them again",
-            legacy.len()
-        );
-        store.forget(project, &legacy)?;
-    }
-    let mut ready = HashMap::new();
-    let mut todo: Vec<(PathBuf, String)> = Vec::new();
-    for (f, key) in files {
-        match stored.remove(&key) {
-            Some(b) => {
-                ready.insert(key, b);
-            }
-            None => todo.push((f, key)),
-        }
-    }
-    let fresh: Mutex<Vec<TrendBuild>> = Mutex::new(Vec::new());
-    let bar = progress(todo.len(), args.quiet);
-    let next = AtomicUsize::new(0);
-    let failures: Mutex<Vec<Failure>> = Mutex::new(Vec::new());
-    let writer = Mutex::new(store.writer(project));
-    std::thread::scope(|scope| {
-        for _ in 0..args.jobs.min(todo.len()) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((path, key)) = todo.get(i) else {
-                    break;
-                };
-                match analyze_file(path, key, opts, project, &writer) {
-                    Ok(b) => fresh.lock().unwrap_or_else(|p| p.into_inner()).push(b),
-                    Err(e) => failures
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push((path.display().to_string(), format!("{e:#}"))),
-                }
-                bar.inc(1);
-            });
-        }
-    });
-    bar.finish_and_clear();
-    (writer.into_inner().unwrap_or_else(|p| p.into_inner())).flush()?;
-    for b in fresh.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        ready.insert(b.key.clone(), b);
-    }
-    Ok(Collected {
-        keys,
-        ready,
-        failures: failures.into_inner().unwrap_or_else(|p| p.into_inner()),
-    })
-}
-
-fn analyze_file(
-    path: &Path,
-    key: &str,
-    opts: &ReadOptions,
-    project: &str,
-    writer: &Mutex<Writer>,
-) -> Result<TrendBuild> {
-    let local = LocalInput::File(path.to_path_buf());
-    let mut parsed = Parsed::default();
-    let mut feed = Feed::new(read::parser(opts.max_line), |e| parsed.collect(e));
-    let result = read_local(&local, &mut feed);
-    feed.finish();
-    drop(feed);
-    result?;
-    if parsed.steps.is_empty() {
-        bail!("no docker build steps in it");
-    }
-    let mut input = BuildInput::from_parsed(local.to_string(), parsed, None);
-    let mut meta = meta_from_log(&input, project, key);
-    if meta.start_ms.is_none() {
-        // No CodeBuild times in the log: the file's modification time stands in.
-        meta.start_ms = std::fs::metadata(path)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| d.as_millis() as i64);
-    }
-    input.meta = Some(meta);
-    store_build(writer, key, &input)
 }
