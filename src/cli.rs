@@ -186,10 +186,14 @@ pub struct TrendArgs {
     /// patterns; one build per file.
     pub inputs: Vec<String>,
 
-    /// The CodeBuild project (required without local inputs; names the store partition of
-    /// local ones, default `local`).
-    #[arg(long, short)]
-    pub project: Option<String>,
+    /// The CodeBuild project, or several (`-p a,b,c` or `-p a -p b`): required without local
+    /// inputs; names the store partition of local ones (one name, default `local`).
+    #[arg(long, short, value_delimiter = ',')]
+    pub project: Vec<String>,
+
+    /// Every CodeBuild project of the account in the region (ListProjects).
+    #[arg(long, conflicts_with_all = ["project", "inputs"])]
+    pub all_projects: bool,
 
     /// Only builds started at or after this: a duration back from now (`30d`, `12h`, `2w`) or
     /// a date (`2026-11-01`, RFC 3339).

@@ -209,93 +209,140 @@ pub fn from_codebuild(
     project: &str,
     filter: &Filter,
 ) -> Result<Collected> {
+    let named = Projects::Named(vec![project.to_string()]);
+    let mut all = from_projects(args, opts, store, &named, filter)?;
+    all.pop().map_or_else(|| bail!("no project"), |(_, c)| c)
+}
+
+/// Which CodeBuild projects a command covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Projects {
+    Named(Vec<String>),
+    /// Every project of the account in the region (ListProjects).
+    All,
+}
+
+/// [`from_codebuild`] for each project, one after the other on one AWS connection (so under one
+/// rate limit). A project that fails (not found, denied) is returned with its error; the others
+/// go on. Fails only when the projects cannot be listed.
+pub fn from_projects(
+    args: &Collect,
+    opts: &ReadOptions,
+    store: &Store,
+    projects: &Projects,
+    filter: &Filter,
+) -> Result<Vec<(String, Result<Collected>)>> {
     let fetch = opts.fetch_options();
     aws::runtime()?.block_on(async {
         let aws = Aws::connect(&fetch.settings, None).await?;
-        let ids = codebuild::list_build_ids(&aws, project).await?;
-        let uuid = |id: &str| id.rsplit(':').next().unwrap_or(id).to_string();
-        // Stored builds come from the store, with no request.
-        let listed: HashSet<String> = ids.iter().map(|id| uuid(id)).collect();
-        let mut from_store = load_stored(store, project, None)?;
-        from_store.retain(|k, _| listed.contains(k));
-        // --refresh describes every build again, and redoes those the filters pick.
-        let unknown: Vec<String> = ids
-            .iter()
-            .filter(|id| args.refresh || !from_store.contains_key(&uuid(id)))
-            .cloned()
-            .collect();
-        let described = codebuild::batch_get(&aws, &unknown).await;
-        let mut wanted: Vec<Wanted> = Vec::new();
-        for m in described.found {
-            let running = m.status == Some(BuildStatus::InProgress);
-            if running && filter.admits(m.start_ms, m.status) {
-                crate::say!("cachescope: note: build {} is still running; skipped", m.id);
+        let names = match projects {
+            Projects::Named(names) => names.clone(),
+            Projects::All => codebuild::list_projects(&aws).await?,
+        };
+        let mut out = Vec::with_capacity(names.len());
+        for project in names {
+            let collected =
+                collect_project(&aws, args, opts, &fetch, store, &project, filter).await;
+            out.push((project, collected));
+        }
+        Ok(out)
+    })
+}
+
+/// One project: list its builds, fetch those not stored, store them. Returns the keys of every
+/// build wanted and the failures.
+async fn collect_project(
+    aws: &Aws,
+    args: &Collect,
+    opts: &ReadOptions<'_>,
+    fetch: &aws::FetchOptions,
+    store: &Store,
+    project: &str,
+    filter: &Filter,
+) -> Result<Collected> {
+    let ids = codebuild::list_build_ids(aws, project).await?;
+    let uuid = |id: &str| id.rsplit(':').next().unwrap_or(id).to_string();
+    // Stored builds come from the store, with no request.
+    let listed: HashSet<String> = ids.iter().map(|id| uuid(id)).collect();
+    let mut from_store = load_stored(store, project, None)?;
+    from_store.retain(|k, _| listed.contains(k));
+    // --refresh describes every build again, and redoes those the filters pick.
+    let unknown: Vec<String> = ids
+        .iter()
+        .filter(|id| args.refresh || !from_store.contains_key(&uuid(id)))
+        .cloned()
+        .collect();
+    let described = codebuild::batch_get(aws, &unknown).await;
+    let mut wanted: Vec<Wanted> = Vec::new();
+    for m in described.found {
+        let running = m.status == Some(BuildStatus::InProgress);
+        if running && filter.admits(m.start_ms, m.status) {
+            crate::say!("cachescope: note: build {} is still running; skipped", m.id);
+        }
+        if !running && filter.admits(m.start_ms, m.status) {
+            wanted.push(Wanted {
+                key: uuid(&m.id),
+                number: m.number,
+                start_ms: m.start_ms,
+                fetch: Some(m),
+            });
+        }
+    }
+    for (key, b) in from_store.iter().filter(|_| !args.refresh) {
+        if filter.admits(b.start_ms, b.status) {
+            wanted.push(Wanted {
+                key: key.clone(),
+                number: b.number,
+                start_ms: b.start_ms,
+                fetch: None,
+            });
+        }
+    }
+    wanted.sort_by_key(|w| std::cmp::Reverse((w.number, w.start_ms)));
+    if let Some(n) = filter.limit {
+        wanted.truncate(n);
+    }
+    let mut failures: Vec<Failure> = described.failed;
+    failures.extend(
+        (described.not_found.into_iter())
+            .map(|id| (id, "CodeBuild does not know this build".to_string())),
+    );
+    let todo: Vec<BuildMeta> = wanted.iter().filter_map(|w| w.fetch.clone()).collect();
+    if args.refresh {
+        // Out with the old copies first: nothing is stored twice, whatever its new date.
+        let redo: HashSet<String> = todo.iter().map(|m| uuid(&m.id)).collect();
+        store.forget(project, &redo)?;
+    }
+    let bar = progress(todo.len(), args.quiet);
+    let writer = Mutex::new(store.writer(project));
+    let results: Vec<(String, Result<TrendBuild>)> = stream::iter(todo)
+        .map(|meta| {
+            let (bar, writer) = (&bar, &writer);
+            async move {
+                let id = meta.id.clone();
+                let result = fetch_and_store(aws, meta, fetch, opts.max_line, writer).await;
+                bar.inc(1);
+                (id, result)
             }
-            if !running && filter.admits(m.start_ms, m.status) {
-                wanted.push(Wanted {
-                    key: uuid(&m.id),
-                    number: m.number,
-                    start_ms: m.start_ms,
-                    fetch: Some(m),
-                });
-            }
-        }
-        for (key, b) in from_store.iter().filter(|_| !args.refresh) {
-            if filter.admits(b.start_ms, b.status) {
-                wanted.push(Wanted {
-                    key: key.clone(),
-                    number: b.number,
-                    start_ms: b.start_ms,
-                    fetch: None,
-                });
-            }
-        }
-        wanted.sort_by_key(|w| std::cmp::Reverse((w.number, w.start_ms)));
-        if let Some(n) = filter.limit {
-            wanted.truncate(n);
-        }
-        let mut failures: Vec<Failure> = described.failed;
-        failures.extend(
-            (described.not_found.into_iter())
-                .map(|id| (id, "CodeBuild does not know this build".to_string())),
-        );
-        let todo: Vec<BuildMeta> = wanted.iter().filter_map(|w| w.fetch.clone()).collect();
-        if args.refresh {
-            // Out with the old copies first: nothing is stored twice, whatever its new date.
-            let redo: HashSet<String> = todo.iter().map(|m| uuid(&m.id)).collect();
-            store.forget(project, &redo)?;
-        }
-        let bar = progress(todo.len(), args.quiet);
-        let writer = Mutex::new(store.writer(project));
-        let results: Vec<(String, Result<TrendBuild>)> = stream::iter(todo)
-            .map(|meta| {
-                let (aws, fetch, bar, writer) = (&aws, &fetch, &bar, &writer);
-                async move {
-                    let id = meta.id.clone();
-                    let result = fetch_and_store(aws, meta, fetch, opts.max_line, writer).await;
-                    bar.inc(1);
-                    (id, result)
-                }
-            })
-            .buffer_unordered(args.jobs)
-            .collect()
-            .await;
-        bar.finish_and_clear();
-        (writer.into_inner().unwrap_or_else(|p| p.into_inner())).flush()?;
-        let mut ready = from_store;
-        for (id, r) in results {
-            match r {
-                Ok(b) => {
-                    ready.insert(b.key.clone(), b);
-                }
-                Err(e) => failures.push((id, format!("{e:#}"))),
-            }
-        }
-        Ok(Collected {
-            keys: wanted.into_iter().map(|w| w.key).collect(),
-            ready,
-            failures,
         })
+        .buffer_unordered(args.jobs)
+        .collect()
+        .await;
+    bar.finish_and_clear();
+    (writer.into_inner().unwrap_or_else(|p| p.into_inner())).flush()?;
+    let mut ready = from_store;
+    for (id, r) in results {
+        match r {
+            Ok(b) => {
+                ready.insert(b.key.clone(), b);
+            }
+            Err(e) => failures.push((id, format!("{e:#}"))),
+        }
+    }
+    Ok(Collected {
+        keys: wanted.into_iter().map(|w| w.key).collect(),
+        ready,
+        failures,
     })
 }
 

@@ -319,7 +319,7 @@ fn files_under(table: &Path) -> Vec<(PathBuf, PathBuf)> {
 /// The project's folder name, `project=<name>`: the name as Hive escapes partition values (any
 /// byte but letters, digits, `-` and `_` as `%XX`, so `../x` stays inside the store), and a name
 /// too long for a file name (CodeBuild allows 255 characters) cut with a hash of the whole.
-fn partition(project: &str) -> String {
+pub fn partition(project: &str) -> String {
     let mut name = String::from("project=");
     for b in project.bytes() {
         if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {

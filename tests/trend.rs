@@ -757,3 +757,198 @@ fn zero_counts_are_usage_errors() {
         assert!(stderr(&out).contains(flag), "{flag}: {}", stderr(&out));
     }
 }
+
+/// A CodeBuild account of `projects` projects with `per` builds each, logs in moto: ListProjects
+/// in pages of 8, each project's builds listed and described by the stub. Project `p`'s build
+/// `n` takes `cached_of(p + n)` steps from cache, so projects differ.
+fn account(moto: &Moto, stub: &Stub, projects: usize, per: usize) -> Vec<String> {
+    let names: Vec<String> = (0..projects).map(|p| format!("svc-{p:02}")).collect();
+    for (p, name) in names.iter().enumerate() {
+        let group = format!("/aws/codebuild/{name}");
+        for n in 0..per {
+            let log = codebuild_log(n, 1 + n as u32 % 28, cached_of(p + n));
+            moto.create_stream(&group, &uuid(p * 1000 + n));
+            moto.put_events(&group, &uuid(p * 1000 + n), &events_of(&log, 1));
+        }
+    }
+    let listed = names.clone();
+    stub.codebuild_fn("ListProjects", move |req| {
+        let start: usize = req["nextToken"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let page = &listed[start..(start + 8).min(listed.len())];
+        let mut body = json!({ "projects": page });
+        if start + 8 < listed.len() {
+            body["nextToken"] = json!((start + 8).to_string());
+        }
+        Canned::ok(body.to_string())
+    });
+    let projects_of = names.clone();
+    stub.codebuild_fn("ListBuildsForProject", move |req| {
+        let name = req["projectName"].as_str().unwrap();
+        let p = projects_of.iter().position(|n| n == name).unwrap();
+        let ids: Vec<String> = (0..per)
+            .rev()
+            .map(|n| format!("{name}:{}", uuid(p * 1000 + n)))
+            .collect();
+        Canned::ok(json!({ "ids": ids }).to_string())
+    });
+    let base = (now_ms() / 1000 - 20 * 86_400) as f64;
+    stub.codebuild_fn("BatchGetBuilds", move |req| {
+        let builds: Vec<Value> = (req["ids"].as_array().unwrap().iter())
+            .filter_map(|v| v.as_str())
+            .map(|id| {
+                let (name, u) = id.split_once(':').unwrap();
+                let n = usize::from_str_radix(&u[u.len() - 12..], 16).unwrap() % 1000;
+                let start = base + n as f64 * 3600.0;
+                json!({
+                    "id": id, "buildNumber": n + 1, "startTime": start, "endTime": start + 300.0,
+                    "currentPhase": "COMPLETED", "projectName": name, "buildStatus": "SUCCEEDED",
+                    "logs": { "groupName": format!("/aws/codebuild/{name}"), "streamName": u },
+                })
+            })
+            .collect();
+        Canned::ok(json!({ "builds": builds, "buildsNotFound": [] }).to_string())
+    });
+    names
+}
+
+/// `--all-projects`: every project listed (paginated), a row per build with its project, each
+/// project's charts and summary in its folder, the overview worst first; `--project a,b` the
+/// same for the projects named.
+#[test]
+fn all_projects_give_rows_per_project_and_an_overview() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    const PROJECTS: usize = 20;
+    const PER: usize = 10;
+    let names = account(&moto, &stub, PROJECTS, PER);
+    let store = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let args = [
+        "trend",
+        "--all-projects",
+        "--format",
+        "json",
+        "--rate",
+        "0",
+        "--quiet",
+    ];
+    let rows: Vec<Value> = serde_json::from_str(&ok(&run(
+        &stub,
+        &[
+            &args[..],
+            &[
+                "--store",
+                store.path().to_str().unwrap(),
+                "--out",
+                out.path().to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+    )))
+    .unwrap();
+    assert_eq!(rows.len(), PROJECTS * PER);
+    for name in &names {
+        let mine: Vec<&Value> = rows
+            .iter()
+            .filter(|r| r["project"] == name.as_str())
+            .collect();
+        assert_eq!(mine.len(), PER, "{name}");
+        assert!(mine
+            .iter()
+            .all(|r| r["build_id"].as_str().unwrap().starts_with(name.as_str())));
+        let dir = out.path().join(format!("project={name}"));
+        for f in ["summary.md", "hit-ratio.svg", "trend.csv"] {
+            assert!(dir.join(f).exists(), "{name}/{f}");
+        }
+    }
+    assert_eq!(
+        stub.count("CodeBuild_20161006.ListProjects"),
+        3,
+        "20 projects, 8 a page"
+    );
+    assert_eq!(
+        stub.count("CodeBuild_20161006.ListBuildsForProject"),
+        PROJECTS as u64
+    );
+
+    // The overview: every project once, worst (lowest median hit ratio) first.
+    let overview = std::fs::read_to_string(out.path().join("overview.md")).unwrap();
+    let listed: Vec<&str> = (overview.lines())
+        .filter_map(|l| l.split('|').nth(1).map(str::trim))
+        .filter(|cell| cell.starts_with("svc-"))
+        .collect();
+    assert_eq!(listed.len(), PROJECTS, "{overview}");
+    let median = |name: &str| {
+        let mut v: Vec<f64> = (rows.iter())
+            .filter(|r| r["project"] == name)
+            .filter_map(|r| r["hit_ratio"].as_f64())
+            .collect();
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+    };
+    let medians: Vec<f64> = listed.iter().map(|n| median(n)).collect();
+    assert!(
+        medians.windows(2).all(|w| w[0] <= w[1]),
+        "worst first: {medians:?}"
+    );
+    let all = read_parquet(&out.path().join("trend.parquet"));
+    assert_eq!(all.height(), PROJECTS * PER);
+    assert!(all.column("project").is_ok());
+
+    // Two projects by name: stored already, so no log is read again.
+    stub.reset_counts();
+    let two = format!("{},{}", names[3], names[7]);
+    let csv = ok(&run(
+        &stub,
+        &[
+            "trend",
+            "--project",
+            &two,
+            "--format",
+            "csv",
+            "--store",
+            store.path().to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(csv.lines().count(), 1 + 2 * PER);
+    assert_eq!(stub.count(&format!("{LOGS}.GetLogEvents")), 0);
+}
+
+/// One rate limit for the whole account: every request of an `--all-projects` run is spaced
+/// to `--rate`.
+#[test]
+fn all_projects_share_one_rate_limit() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    account(&moto, &stub, 3, 2);
+    let store = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    ok(&run(
+        &stub,
+        &[
+            "trend",
+            "--all-projects",
+            "--rate",
+            "5",
+            "--quiet",
+            "--store",
+            store.path().to_str().unwrap(),
+        ],
+    ));
+    let took = started.elapsed().as_secs_f64();
+    let requests: u64 = ["ListProjects", "ListBuildsForProject", "BatchGetBuilds"]
+        .iter()
+        .map(|op| stub.count(&format!("CodeBuild_20161006.{op}")))
+        .sum::<u64>()
+        + stub.count(&format!("{LOGS}.GetLogEvents"));
+    assert_eq!(requests, 1 + 3 + 3 + 3 * 2 * 2);
+    // The limiter lets the first request through at once, then one per 1/rate seconds.
+    let least = (requests - 1) as f64 / 5.0;
+    assert!(
+        took >= least * 0.95,
+        "{requests} requests in {took:.2}s at 5/s (at least {least:.2}s)"
+    );
+}

@@ -271,6 +271,47 @@ pub fn trend(mut builds: Vec<TrendBuild>, rule: Rule) -> Vec<TrendRow> {
 
 /// Builds per verdict cause, most frequent first (builds stored before the verdict existed
 /// are counted as `unknown`).
+/// One project in the account overview (`trend --all-projects`, `--project a,b`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProjectOverview {
+    pub project: String,
+    pub builds: usize,
+    /// Median over the builds that have a hit ratio.
+    pub median_hit_ratio: Option<f64>,
+    /// Minutes spent in rebuilt Dockerfile steps, all builds together (step time).
+    pub rebuilt_minutes: f64,
+    pub regressions: usize,
+    /// The most frequent miss cause (`causes`), if any build missed.
+    pub top_cause: Option<String>,
+}
+
+/// The account overview, worst projects first: lowest median hit ratio (projects without one
+/// last), then most rebuilt minutes.
+pub fn project_overview(projects: &[(String, Vec<TrendRow>)]) -> Vec<ProjectOverview> {
+    let mut out: Vec<ProjectOverview> = projects
+        .iter()
+        .map(|(project, rows)| {
+            let ratios: Vec<f64> = rows.iter().filter_map(|r| r.hit_ratio).collect();
+            ProjectOverview {
+                project: project.clone(),
+                builds: rows.len(),
+                median_hit_ratio: (!ratios.is_empty()).then(|| median(ratios)),
+                rebuilt_minutes: rows.iter().map(|r| r.rebuilt_s).sum::<f64>() / 60.0,
+                regressions: rows.iter().filter(|r| r.regression).count(),
+                top_cause: causes(rows).into_iter().next().map(|(c, _)| c),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let ratio = |o: &ProjectOverview| o.median_hit_ratio.unwrap_or(f64::INFINITY);
+        ratio(a)
+            .total_cmp(&ratio(b))
+            .then(b.rebuilt_minutes.total_cmp(&a.rebuilt_minutes))
+            .then(a.project.cmp(&b.project))
+    });
+    out
+}
+
 pub fn causes(rows: &[TrendRow]) -> Vec<(String, usize)> {
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
     for r in rows {

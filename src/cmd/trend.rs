@@ -16,7 +16,7 @@ use super::{EXIT_ERROR, EXIT_OK};
 use crate::analyze::trend::{self, Rule, TrendRow};
 use crate::chart::{self, ImageFormat};
 use crate::cli::{TrendArgs, TrendFormat};
-use crate::collect::{self, Collect, Collected, Filter};
+use crate::collect::{self, Collect, Collected, Filter, Projects};
 use crate::report::trend as render;
 use crate::store::Store;
 
@@ -41,63 +41,147 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
         jobs: args.jobs,
         quiet: args.quiet,
     };
-    let (project, collected) = if args.inputs.is_empty() {
-        let Some(project) = args.project.clone() else {
-            bail!("give --project for CodeBuild builds, or log files, directories or globs");
+    let sets: Vec<(String, Result<Collected>)> = if !args.inputs.is_empty() {
+        let project = match args.project.as_slice() {
+            [] => "local".to_string(),
+            [one] => one.clone(),
+            _ => bail!("local logs go into one project: give one --project"),
         };
-        let collected = collect::from_codebuild(&how, &opts, &store, &project, &filter)?;
-        (project, collected)
-    } else {
-        let project = args.project.clone().unwrap_or_else(|| "local".into());
         let collected = collect::from_files(&args.inputs, &how, &opts, &store, &project)?;
-        (project, collected)
+        vec![(project, Ok(collected))]
+    } else if args.all_projects {
+        collect::from_projects(&how, &opts, &store, &Projects::All, &filter)?
+    } else if !args.project.is_empty() {
+        let named = Projects::Named(args.project.clone());
+        collect::from_projects(&how, &opts, &store, &named, &filter)?
+    } else {
+        bail!("give --project (or --all-projects) for CodeBuild builds, or log files, directories or globs");
     };
-    let Collected {
-        keys,
-        ready,
-        failures,
-    } = collected;
     if verbose {
         crate::say!("cachescope: store {}", store.root().display());
     }
-    // Time saved and the rolling windows see the whole history in hand; the filter then picks
-    // the rows to show.
+    // Time saved and the rolling windows see each project's whole history in hand; the filter
+    // then picks the rows to show.
     let window = args.window;
     let rule = Rule {
         window,
         margin: args.margin,
         min_history: Rule::default().min_history.min(window),
     };
-    let wanted: HashSet<&String> = keys.iter().collect();
-    let mut rows = trend::trend(ready.into_values().collect(), rule);
-    rows.retain(|r| wanted.contains(&r.key));
-    let rows = filter.apply(rows);
-    let mut frame = trend::trend_frame(&rows)?;
-
-    if let Some(dir) = &args.out {
-        write_out(dir, &project, &rows, &mut frame)?;
+    let mut failures: Vec<(String, String)> = Vec::new();
+    let mut projects: Vec<(String, Vec<TrendRow>)> = Vec::new();
+    for (project, collected) in sets {
+        let Collected {
+            keys,
+            ready,
+            failures: failed,
+        } = match collected {
+            Ok(c) => c,
+            Err(e) => {
+                failures.push((format!("project {project}"), format!("{e:#}")));
+                continue;
+            }
+        };
+        failures.extend(
+            failed
+                .into_iter()
+                .map(|(id, why)| (format!("build {id}"), why)),
+        );
+        let wanted: HashSet<&String> = keys.iter().collect();
+        let mut rows = trend::trend(ready.into_values().collect(), rule);
+        rows.retain(|r| wanted.contains(&r.key));
+        projects.push((project, filter.apply(rows)));
     }
-    let mut out = Output::open(None)?;
-    let bytes = match args.format {
-        TrendFormat::Table => render::table(&project, &rows).into_bytes(),
-        TrendFormat::Csv => crate::report::build::csv(&mut frame)?,
-        TrendFormat::Json => render::json(&rows),
-    };
-    out.write_all(&bytes)?;
-    out.commit()?;
+    let many = args.all_projects || args.project.len() > 1;
+    let shown = projects.iter().map(|(_, rows)| rows.len()).sum::<usize>();
+    if many {
+        write_projects(args, &projects)?;
+    } else if let Some((project, rows)) = projects.first() {
+        let mut frame = trend::trend_frame(rows)?;
+        if let Some(dir) = &args.out {
+            write_out(dir, project, rows, &mut frame)?;
+        }
+        let bytes = match args.format {
+            TrendFormat::Table => render::table(project, rows).into_bytes(),
+            TrendFormat::Csv => crate::report::build::csv(&mut frame)?,
+            TrendFormat::Json => render::json(rows),
+        };
+        let mut out = Output::open(None)?;
+        out.write_all(&bytes)?;
+        out.commit()?;
+    }
 
-    for (id, why) in &failures {
-        crate::say!("cachescope: error: build {id}: {why}");
+    for (what, why) in &failures {
+        crate::say!("cachescope: error: {what}: {why}");
     }
     if !failures.is_empty() {
         crate::say!(
-            "cachescope: {} build(s) failed; the trend has the other {}",
+            "cachescope: {} build(s) or project(s) failed; the trend has the other {shown} builds",
             failures.len(),
-            rows.len()
         );
         return Ok(ExitCode::from(EXIT_ERROR));
     }
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Several projects: every row with its project (table: the account overview), and in `--out`
+/// the overview, the rows of all projects, and each project's charts and summary in its own
+/// folder (named as in the store: `project=<name>`).
+fn write_projects(args: &TrendArgs, projects: &[(String, Vec<TrendRow>)]) -> Result<()> {
+    let mut all: Option<DataFrame> = None;
+    for (project, rows) in projects {
+        let mut frame = trend::trend_frame(rows)?;
+        let names = Column::new("project".into(), vec![project.as_str(); frame.height()]);
+        frame.with_column(names)?;
+        match &mut all {
+            Some(a) => {
+                a.vstack_mut(&frame)?;
+            }
+            None => all = Some(frame),
+        }
+    }
+    let mut all = match all {
+        Some(a) => a,
+        None => trend::trend_frame(&[])?,
+    };
+    let overview = trend::project_overview(projects);
+    if let Some(dir) = &args.out {
+        let mut dirs = Vec::new();
+        for (project, rows) in projects {
+            let sub = crate::store::partition(project);
+            let mut frame = trend::trend_frame(rows)?;
+            write_out(&dir.join(&sub), project, rows, &mut frame)?;
+            dirs.push((project.clone(), sub));
+        }
+        let put = |name: &str, bytes: &[u8]| -> Result<()> {
+            let mut f = Output::open(Some(&dir.join(name)))?;
+            f.write_all(bytes)?;
+            f.commit()
+        };
+        put("trend.csv", &crate::report::build::csv(&mut all)?)?;
+        put("trend.parquet", &crate::report::build::parquet(&mut all)?)?;
+        put("overview.md", &render::overview_markdown(&overview, &dirs))?;
+    }
+    let bytes = match args.format {
+        TrendFormat::Table => render::overview_table(&overview).into_bytes(),
+        TrendFormat::Csv => crate::report::build::csv(&mut all)?,
+        TrendFormat::Json => {
+            let mut rows = Vec::new();
+            for (project, list) in projects {
+                for r in list {
+                    let mut v = serde_json::to_value(r)?;
+                    v["project"] = project.as_str().into();
+                    rows.push(v);
+                }
+            }
+            let mut out = serde_json::to_vec_pretty(&rows)?;
+            out.push(b'\n');
+            out
+        }
+    };
+    let mut out = Output::open(None)?;
+    out.write_all(&bytes)?;
+    out.commit()
 }
 
 /// Charts (PNG and SVG), the trend frame (CSV, Parquet) and summary.md in `dir`.

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use comfy_table::{presets, ContentArrangement, Table};
 
-use super::build::{md, md_code, pct, utc};
+use super::build::{md, md_code, md_table, pct, utc};
 use super::printable;
-use crate::analyze::trend::TrendRow;
+use crate::analyze::trend::{ProjectOverview, TrendRow};
 
 fn secs(s: Option<f64>) -> String {
     s.map_or("n/a".into(), |s| format!("{s:.0}s"))
@@ -124,6 +124,64 @@ pub fn table(project: &str, rows: &[TrendRow]) -> String {
     out.push_str(&b.to_string());
     out.push('\n');
     out
+}
+
+/// The account overview in the terminal, worst projects first.
+pub fn overview_table(projects: &[ProjectOverview]) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_header(OVERVIEW_HEADER);
+    for p in projects {
+        t.add_row(
+            overview_cells(p)
+                .iter()
+                .map(|c| printable(c))
+                .collect::<Vec<_>>(),
+        );
+    }
+    let mut out = t.to_string();
+    out.push('\n');
+    out
+}
+
+const OVERVIEW_HEADER: [&str; 6] = [
+    "project",
+    "builds",
+    "median hit_ratio",
+    "rebuilt (step time)",
+    "regressions",
+    "most frequent miss cause",
+];
+
+fn overview_cells(p: &ProjectOverview) -> [String; 6] {
+    [
+        p.project.clone(),
+        p.builds.to_string(),
+        pct(p.median_hit_ratio),
+        format!("{:.1} min", p.rebuilt_minutes),
+        p.regressions.to_string(),
+        p.top_cause.clone().unwrap_or_default(),
+    ]
+}
+
+/// overview.md: the account overview, worst projects first, each naming its own summary.
+pub fn overview_markdown(projects: &[ProjectOverview], dirs: &[(String, String)]) -> Vec<u8> {
+    let mut out = String::from("# Docker build cache: every project, worst first\n\n");
+    let rows: Vec<Vec<String>> = projects
+        .iter()
+        .map(|p| {
+            let mut cells = overview_cells(p).to_vec();
+            if let Some((_, dir)) = dirs.iter().find(|(name, _)| *name == p.project) {
+                cells.push(format!("`{dir}/summary.md`"));
+            }
+            cells
+        })
+        .collect();
+    let mut header = OVERVIEW_HEADER.to_vec();
+    header.push("details");
+    out.push_str(&md_table(&header, &rows));
+    out.into_bytes()
 }
 
 /// The rows as one JSON array.

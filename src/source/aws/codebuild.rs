@@ -103,6 +103,26 @@ pub async fn project(aws: &Aws, name: &str) -> Result<ProjectLookup> {
     }))
 }
 
+/// Every project of the account in the region, by name (ListProjects, 100 a page).
+pub async fn list_projects(aws: &Aws) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        aws.limit.wait().await;
+        let out = (aws.codebuild.list_projects())
+            .sort_by(aws_sdk_codebuild::types::ProjectSortByType::Name)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| explain(aws, &e, "codebuild:ListProjects", "the account's projects"))?;
+        names.extend(out.projects().iter().cloned());
+        match out.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(names),
+        }
+    }
+}
+
 /// Every build ID of a project. Pages of 100; no `sortOrder` (it fails on projects with more
 /// than 100 builds), so callers order by build number themselves.
 pub async fn list_build_ids(aws: &Aws, project: &str) -> Result<Vec<String>> {
