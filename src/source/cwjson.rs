@@ -8,8 +8,10 @@
 //! The longest CloudWatch Logs event is 1 MiB, so a real export is never cut at the default
 //! limit.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{self, BufRead, Read};
+use std::rc::Rc;
 
 use anyhow::{Context, Result};
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -50,14 +52,15 @@ pub(super) fn looks_like_cloudwatch_json(head: &[u8]) -> bool {
 /// Streams the events into `sink`; returns how many strings were cut at the line limit.
 pub(super) fn read<R: BufRead>(reader: R, sink: &mut dyn LogSink) -> Result<u64> {
     let limit = sink.line_limit().saturating_add(1).max(MIN_CUT);
-    let mut capped = Capped::new(reader, limit);
+    let cut = Rc::new(Cell::new(0));
+    let mut capped = Capped::new(reader, limit, cut.clone());
     let mut de = serde_json::Deserializer::from_reader(&mut capped);
-    EventsSeed(sink)
+    EventsSeed { sink, cut: &cut }
         .deserialize(&mut de)
         .context("not a valid CloudWatch Logs JSON response")?;
     de.end()
         .context("trailing data after the CloudWatch Logs JSON")?;
-    Ok(capped.cap.cut)
+    Ok(cut.get())
 }
 
 #[derive(Deserialize)]
@@ -66,7 +69,11 @@ struct CwEvent {
     message: String,
 }
 
-struct EventsSeed<'s>(&'s mut dyn LogSink);
+struct EventsSeed<'s> {
+    sink: &'s mut dyn LogSink,
+    /// Strings cut so far (shared with [`Capped`]).
+    cut: &'s Cell<u64>,
+}
 
 impl<'de> DeserializeSeed<'de> for EventsSeed<'_> {
     type Value = ();
@@ -83,8 +90,20 @@ impl<'de> Visitor<'de> for EventsSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(ev) = seq.next_element::<CwEvent>()? {
-            self.0.event(ev.timestamp, ev.message.as_bytes());
+        loop {
+            let before = self.cut.get();
+            let Some(ev) = seq.next_element::<CwEvent>()? else {
+                break;
+            };
+            let mut message = ev.message.as_bytes();
+            if self.cut.get() != before {
+                // The message's last line is cut short: not a line of the log. (A single line
+                // is left over-long, so the parser skips it as such.)
+                if let Some(nl) = memchr::memrchr(b'\n', message) {
+                    message = &message[..nl];
+                }
+            }
+            self.sink.event(ev.timestamp, message);
         }
         Ok(())
     }
@@ -92,7 +111,10 @@ impl<'de> Visitor<'de> for EventsSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<String>()? {
             if key == "events" {
-                map.next_value_seed(EventsSeed(&mut *self.0))?;
+                map.next_value_seed(EventsSeed {
+                    sink: &mut *self.sink,
+                    cut: self.cut,
+                })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -132,21 +154,25 @@ struct Cap {
     len: usize,
     /// A `\u` high surrogate was just read: its low half must not be cut off.
     high_surrogate: bool,
+    /// UTF-8 continuation bytes in a row: at most 3 follow a character's first byte, so a cut
+    /// waits for at most 3 (past that the text is not UTF-8 and serde_json refuses it).
+    continuation: u8,
     number: usize,
     depth: usize,
-    cut: u64,
+    cut: Rc<Cell<u64>>,
 }
 
 impl<R: BufRead> Capped<R> {
-    fn new(inner: R, limit: usize) -> Self {
+    fn new(inner: R, limit: usize, cut: Rc<Cell<u64>>) -> Self {
         let cap = Cap {
             limit,
             at: At::Outside,
             len: 0,
             high_surrogate: false,
+            continuation: 0,
             number: 0,
             depth: 0,
-            cut: 0,
+            cut,
         };
         Capped { inner, cap }
     }
@@ -161,6 +187,11 @@ impl Cap {
     /// Whether byte `b` (read in state `self.at`) is kept; advances the state.
     fn keep(&mut self, b: u8) -> io::Result<bool> {
         let continuation = b & 0xc0 == 0x80;
+        self.continuation = match continuation {
+            true => self.continuation.saturating_add(1),
+            false => 0,
+        };
+        let whole_char = !continuation || self.continuation > 3;
         let keep = match self.at {
             At::Outside => {
                 if b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E') {
@@ -190,8 +221,8 @@ impl Cap {
                 self.at = At::Outside;
                 true
             }
-            At::String if self.len >= self.limit && !continuation && !self.high_surrogate => {
-                self.cut += 1;
+            At::String if self.len >= self.limit && whole_char && !self.high_surrogate => {
+                self.cut.set(self.cut.get() + 1);
                 self.at = match b {
                     b'\\' => At::DroppingEscape,
                     _ => At::Dropping,
@@ -336,6 +367,39 @@ mod tests {
                 assert_eq!(message, &decoded, "limit {limit}");
             }
         }
+    }
+
+    #[test]
+    fn a_cut_message_loses_its_cut_last_line_and_invalid_utf8_is_cut_too() {
+        // Lines before the cut stay; the line the cut went through is not read as a line.
+        let text = format!(
+            "{}\\n#5 DONE 123.4s\\n{}",
+            "x".repeat(10),
+            "y".repeat(2 * MIN_CUT)
+        );
+        let json = format!(r#"[{{"timestamp": 1, "message": "{text}"}}]"#);
+        let (cut, got) = read_with(json.as_bytes(), 10);
+        assert_eq!(cut.unwrap(), 1);
+        assert_eq!(got[0].1, format!("{}\n#5 DONE 123.4s", "x".repeat(10)));
+        let json = format!(
+            r#"[{{"timestamp": 1, "message": "{}\\n#5 DONE 123.4s"}}]"#,
+            "x".repeat(MIN_CUT)
+        );
+        let (_, got) = read_with(json.as_bytes(), 10);
+        assert_eq!(
+            got[0].1,
+            "x".repeat(MIN_CUT),
+            "one line: left over-long, never `#5 DONE 1`"
+        );
+
+        // A run of continuation bytes is cut after 3, whatever comes: never held whole.
+        let mut bad = br#"[{"timestamp": 1, "message": ""#.to_vec();
+        bad.extend(std::iter::repeat_n(0x80u8, 1 << 20));
+        bad.extend(br#""}]"#);
+        let mut capped = Capped::new(io::BufReader::new(&bad[..]), MIN_CUT, Rc::default());
+        let mut kept = Vec::new();
+        capped.read_to_end(&mut kept).unwrap();
+        assert!(kept.len() < MIN_CUT + 64, "{} bytes kept", kept.len());
     }
 
     #[test]
