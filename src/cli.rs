@@ -224,9 +224,10 @@ pub struct TrendArgs {
     #[arg(long, short, value_enum, default_value_t = TrendFormat::Table)]
     pub format: TrendFormat,
 
-    /// The build store [default: the user's cache directory, e.g. ~/.cache/cachescope].
-    #[arg(long, value_name = "DIR")]
-    pub store: Option<PathBuf>,
+    /// The build store: a directory, or `s3://bucket/prefix` to share it [default: the user's
+    /// cache directory, e.g. ~/.cache/cachescope].
+    #[arg(long, value_name = "DIR|S3_URL")]
+    pub store: Option<String>,
 
     /// Analyze stored builds again instead of reading them from the store.
     #[arg(long)]
@@ -290,9 +291,10 @@ pub struct ReportArgs {
     #[arg(long, value_name = "last|N")]
     pub compare: Option<String>,
 
-    /// Where earlier builds are stored [default: the user's cache directory].
-    #[arg(long, value_name = "DIR", requires = "compare")]
-    pub store: Option<PathBuf>,
+    /// Where earlier builds are stored: a directory or `s3://bucket/prefix` [default: the
+    /// user's cache directory].
+    #[arg(long, value_name = "DIR|S3_URL", requires = "compare")]
+    pub store: Option<String>,
 
     /// Write report.md, report.html, report.json and junit.xml here.
     #[arg(long, value_name = "DIR", default_value = "cachescope-report")]

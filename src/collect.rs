@@ -23,6 +23,7 @@ use crate::analyze::{frames, summarize, BuildInput};
 use crate::cmd::read::{self, Feed, ReadOptions};
 use crate::model::{BuildMeta, BuildStatus, StepKind};
 use crate::parse::Parsed;
+use crate::report::printable;
 use crate::source::aws::{self, codebuild, Aws, BuildRef};
 use crate::source::{read_local, LocalInput};
 use crate::store::{Store, Writer};
@@ -150,18 +151,12 @@ fn store_build(writer: &Mutex<Writer>, key: &str, input: &BuildInput) -> Result<
     Ok(build)
 }
 
-/// The project's stored builds, after forgetting `refresh` (the builds to analyze again).
-/// Unreadable parts are reported; their builds are analyzed again.
-pub fn load_stored(
-    store: &Store,
-    project: &str,
-    refresh: Option<&HashSet<String>>,
-) -> Result<HashMap<String, TrendBuild>> {
-    if let Some(keys) = refresh {
-        store.forget(project, keys)?;
-    }
+/// The project's stored builds. Unreadable parts are reported; their builds are analyzed
+/// again.
+pub fn load_stored(store: &Store, project: &str) -> Result<HashMap<String, TrendBuild>> {
     let loaded = store.load(project)?;
     for d in &loaded.damaged {
+        let d = printable(d);
         crate::say!("cachescope: warning: {d}; its builds are analyzed again");
     }
     let mut out = HashMap::new();
@@ -171,6 +166,7 @@ pub fn load_stored(
                 out.insert(key, t);
             }
             Err(e) => {
+                let (key, e) = (printable(&key), printable(&e.to_string()));
                 crate::say!("cachescope: warning: stored build {key}: {e}; analyzing it again")
             }
         }
@@ -264,7 +260,7 @@ async fn collect_project(
     let uuid = |id: &str| id.rsplit(':').next().unwrap_or(id).to_string();
     // Stored builds come from the store, with no request.
     let listed: HashSet<String> = ids.iter().map(|id| uuid(id)).collect();
-    let mut from_store = load_stored(store, project, None)?;
+    let mut from_store = load_stored(store, project)?;
     from_store.retain(|k, _| listed.contains(k));
     // --refresh describes every build again, and redoes those the filters pick.
     let unknown: Vec<String> = ids
@@ -308,13 +304,9 @@ async fn collect_project(
             .map(|id| (id, "CodeBuild does not know this build".to_string())),
     );
     let todo: Vec<BuildMeta> = wanted.iter().filter_map(|w| w.fetch.clone()).collect();
-    if args.refresh {
-        // Out with the old copies first: nothing is stored twice, whatever its new date.
-        let redo: HashSet<String> = todo.iter().map(|m| uuid(&m.id)).collect();
-        store.forget(project, &redo)?;
-    }
     let bar = progress(todo.len(), args.quiet);
     let writer = Mutex::new(store.writer(project));
+    let run = (writer.lock().unwrap_or_else(|p| p.into_inner()).run_id()).to_string();
     let results: Vec<(String, Result<TrendBuild>)> = stream::iter(todo)
         .map(|meta| {
             let (bar, writer) = (&bar, &writer);
@@ -331,13 +323,20 @@ async fn collect_project(
     bar.finish_and_clear();
     (writer.into_inner().unwrap_or_else(|p| p.into_inner())).flush()?;
     let mut ready = from_store;
+    let mut redone = HashSet::new();
     for (id, r) in results {
         match r {
             Ok(b) => {
+                redone.insert(b.key.clone());
                 ready.insert(b.key.clone(), b);
             }
             Err(e) => failures.push((id, format!("{e:#}"))),
         }
+    }
+    if args.refresh {
+        // Out with the old copies of what was stored again (never before: a build that
+        // cannot be read now keeps its stored copy). Nothing is stored twice.
+        store.forget(project, &redone, Some(&run))?;
     }
     Ok(Collected {
         keys: wanted.into_iter().map(|w| w.key).collect(),
@@ -441,31 +440,37 @@ pub fn from_files(
 ) -> Result<Collected> {
     let mut files = Vec::new();
     let mut keys = Vec::new();
+    let mut unreadable: Vec<Failure> = Vec::new();
     for f in expand(inputs)? {
-        let key = local_key(&f)?;
+        let key = match local_key(&f) {
+            Ok(k) => k,
+            Err(e) => {
+                unreadable.push((f.display().to_string(), format!("{e:#}")));
+                continue;
+            }
+        };
         if !keys.contains(&key) {
             // (the same file named twice is one build)
             keys.push(key.clone());
             files.push((f, key));
         }
     }
-    let refresh: HashSet<String> = keys.iter().cloned().collect();
-    let mut stored = load_stored(store, project, args.refresh.then_some(&refresh))?;
-    let legacy: HashSet<String> = (files.iter())
-        .filter_map(|(f, _)| legacy_local_key(f))
-        .filter(|k| stored.contains_key(k))
+    let mut stored = load_stored(store, project)?;
+    // Stored under the older kind of key: the old key, and the new one.
+    let legacy: Vec<(String, String)> = (files.iter())
+        .filter_map(|(f, key)| Some((legacy_local_key(f)?, key.clone())))
+        .filter(|(old, _)| stored.contains_key(old))
         .collect();
     if !legacy.is_empty() {
         crate::say!(
             "cachescope: {} stored log(s) kept under an older kind of key: analyzing them again",
             legacy.len()
         );
-        store.forget(project, &legacy)?;
     }
     let mut ready = HashMap::new();
     let mut todo: Vec<(PathBuf, String)> = Vec::new();
     for (f, key) in files {
-        match stored.remove(&key) {
+        match stored.remove(&key).filter(|_| !args.refresh) {
             Some(b) => {
                 ready.insert(key, b);
             }
@@ -475,8 +480,9 @@ pub fn from_files(
     let fresh: Mutex<Vec<TrendBuild>> = Mutex::new(Vec::new());
     let bar = progress(todo.len(), args.quiet);
     let next = AtomicUsize::new(0);
-    let failures: Mutex<Vec<Failure>> = Mutex::new(Vec::new());
+    let failures: Mutex<Vec<Failure>> = Mutex::new(unreadable);
     let writer = Mutex::new(store.writer(project));
+    let run = (writer.lock().unwrap_or_else(|p| p.into_inner()).run_id()).to_string();
     std::thread::scope(|scope| {
         for _ in 0..args.jobs.min(todo.len()) {
             scope.spawn(|| loop {
@@ -497,8 +503,20 @@ pub fn from_files(
     });
     bar.finish_and_clear();
     (writer.into_inner().unwrap_or_else(|p| p.into_inner())).flush()?;
+    // Out with the copies stored before, now that the new ones are in: a refreshed log's, and
+    // those under the older kind of key (a log that cannot be read now keeps its copy).
+    let mut forget = HashSet::new();
     for b in fresh.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        if args.refresh {
+            forget.insert(b.key.clone());
+        }
         ready.insert(b.key.clone(), b);
+    }
+    forget.extend(
+        (legacy.into_iter()).filter_map(|(old, new)| ready.contains_key(&new).then_some(old)),
+    );
+    if !forget.is_empty() {
+        store.forget(project, &forget, Some(&run))?;
     }
     Ok(Collected {
         keys,
@@ -606,7 +624,7 @@ pub fn earlier(
                 };
                 let ended =
                     |st: Option<BuildStatus>| st.is_none_or(|s| filter.statuses.contains(&s));
-                let stored = load_stored(store, &meta.project, None)?;
+                let stored = load_stored(store, &meta.project)?;
                 let mut keys: Vec<(Option<i64>, Option<i64>, String)> = (stored.values())
                     .filter(|b| time_only.admits(b.start_ms, None) && ended(b.status))
                     .map(|b| (b.number, b.start_ms, b.key.clone()))

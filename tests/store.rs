@@ -229,7 +229,7 @@ fn damage_case(damage: &[Vec<u64>]) {
             let _lock = store.lock().unwrap();
             let first = store.load("p").unwrap();
             let keys: std::collections::HashSet<String> = ["k00", "k21"].map(String::from).into();
-            store.forget("p", &keys).unwrap();
+            store.forget("p", &keys, None).unwrap();
             let mut w = store.writer("p");
             let row = df!("build_id" => ["new"], "hit_ratio" => [1.0]).unwrap();
             let steps = df!("step" => ["#1"], "name" => ["FROM x"]).unwrap();
@@ -257,10 +257,15 @@ fn damage_case(damage: &[Vec<u64>]) {
                 path.display()
             );
         }
+        // forget() rewrites parts 0 and 2 (k00, k21), the parts in name order.
+        let mut part_names: Vec<String> = (ours.iter())
+            .filter(|p| p.starts_with(root.join("builds")))
+            .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+            .collect();
+        part_names.sort();
         let forgotten = |p: &Path| {
             let name = p.file_name().unwrap().to_str().unwrap();
-            // forget() rewrites parts 0 and 2 of the writer (k00, k21).
-            !touched.contains(p) && (name.contains("-00001.") || name.contains("-00003."))
+            name == part_names[0] || name == part_names[2]
         };
         for p in &ours {
             if touched.contains(p) || forgotten(p) {
@@ -332,4 +337,30 @@ fn stale_temporary_files_are_swept_in_both_tables() {
     for n in &fresh {
         assert!(n.exists(), "{} kept", n.display());
     }
+}
+
+/// Forgetting every steps row of a part whose builds stay (a build with no steps) keeps the part
+/// whole: its other builds are still read.
+#[test]
+fn forgetting_all_steps_of_a_part_keeps_its_other_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(Some(dir.path())).unwrap();
+    let mut w = store.writer("p");
+    let steps = df!("step" => ["#1"]).unwrap();
+    let none = steps.clear();
+    w.add(
+        "2026-01-01",
+        "a",
+        &df!("build_id" => ["a"]).unwrap(),
+        &steps,
+    )
+    .unwrap();
+    w.add("2026-01-01", "b", &df!("build_id" => ["b"]).unwrap(), &none)
+        .unwrap();
+    w.flush().unwrap();
+    let keys = std::collections::HashSet::from(["a".to_string()]);
+    store.forget("p", &keys, None).unwrap();
+    let loaded = store.load("p").unwrap();
+    assert!(loaded.damaged.is_empty(), "{:?}", loaded.damaged);
+    assert_eq!(loaded.builds.keys().collect::<Vec<_>>(), ["b"]);
 }

@@ -952,3 +952,96 @@ fn all_projects_share_one_rate_limit() {
         "{requests} requests in {took:.2}s at 5/s (at least {least:.2}s)"
     );
 }
+
+/// `--refresh` forgets a stored build only once it is stored again: a build whose log is gone
+/// now keeps its stored copy (and is named as failed).
+#[test]
+fn refresh_keeps_what_cannot_be_read_again() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    account(&moto, &stub, 1, 3);
+    let store = tempfile::tempdir().unwrap();
+    let args = [
+        "trend",
+        "--project",
+        "svc-00",
+        "--format",
+        "csv",
+        "--quiet",
+        "--store",
+    ];
+    let first = ok(&run(
+        &stub,
+        &[&args[..], &[store.path().to_str().unwrap()]].concat(),
+    ));
+    assert_eq!(first.lines().count(), 4);
+    moto.call(
+        &format!("{LOGS}.DeleteLogStream"),
+        &json!({"logGroupName": "/aws/codebuild/svc-00", "logStreamName": uuid(1)}),
+    );
+    let out = run(
+        &stub,
+        &[&args[..], &[store.path().to_str().unwrap(), "--refresh"]].concat(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&uuid(1)), "{}", stderr(&out));
+    let builds = table(&store.path().join("builds"));
+    assert_eq!(
+        builds.height(),
+        3,
+        "the unreadable build keeps its copy; the others are not doubled"
+    );
+}
+
+/// The object keys under `prefix` in moto's bucket.
+fn s3_keys(moto: &Moto, bucket: &str, prefix: &str) -> Vec<String> {
+    let auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request";
+    let path = format!("/{bucket}?list-type=2&prefix={prefix}");
+    let resp = support::aws::http(moto.port, "GET", &path, &[("Authorization", auth)], b"").unwrap();
+    let xml = String::from_utf8_lossy(&resp.body).into_owned();
+    xml.split("<Key>")
+        .skip(1)
+        .filter_map(|k| k.split("</Key>").next().map(str::to_string))
+        .collect()
+}
+
+/// A store in S3: `trend` writes its parts there as objects (hive layout under the prefix);
+/// a run on a fresh host (empty cache directory) reads the stored builds from S3 and fetches
+/// no log again; a `report --compare` there finds the earlier builds in it too.
+#[test]
+fn a_store_in_s3_is_shared_between_hosts() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    account(&moto, &stub, 1, 6);
+    moto.put_object("team-bucket", "README", b"the team's bucket");
+    let url = "s3://team-bucket/cachescope";
+    let host = |home: &Path, args: &[&str]| {
+        let mut c = bare();
+        c.args(args)
+            .args(["--endpoint-url", &stub.url])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("XDG_CACHE_HOME", home)
+            .env("HOME", home);
+        c.output().unwrap()
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = ["trend", "--project", "svc-00", "--format", "csv", "--quiet", "--store", url];
+    let first = ok(&host(a.path(), &args));
+    assert_eq!(first.lines().count(), 7);
+    let keys = s3_keys(&moto, "team-bucket", "cachescope/");
+    assert!(keys.iter().any(|k| k.starts_with("cachescope/builds/project=svc-00/date=")), "{keys:?}");
+    assert!(keys.iter().any(|k| k.starts_with("cachescope/steps/project=svc-00/date=")), "{keys:?}");
+
+    stub.reset_counts();
+    let second = ok(&host(b.path(), &args));
+    assert_eq!(stub.count(&format!("{LOGS}.GetLogEvents")), 0, "stored builds are read from S3");
+    let rows = |csv: &str| {
+        let mut v: Vec<String> = csv.lines().skip(1).map(str::to_string).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(rows(&second), rows(&first));
+    assert_eq!(s3_keys(&moto, "team-bucket", "").iter().filter(|k| *k == "README").count(), 1);
+}

@@ -262,7 +262,7 @@ fn compare_with(
     } else {
         meta
     };
-    let store = Store::open(args.store.as_deref())?;
+    let store = Store::open_url(args.store.as_deref(), &opts.fetch_options().settings)?;
     let _taken = store.lock()?;
     // --log-group / --log-stream name this build's log, not the earlier builds'.
     let aws_args = crate::cli::AwsArgs {

@@ -21,8 +21,6 @@ use crate::report::trend as render;
 use crate::store::Store;
 
 pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
-    let store = Store::open(args.store.as_deref())?;
-    let _taken = store.lock()?;
     let filter = Filter::parse(
         args.since.as_deref(),
         args.until.as_deref(),
@@ -36,6 +34,8 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
         want_meta: true,
         follow: None,
     };
+    let store = Store::open_url(args.store.as_deref(), &opts.fetch_options().settings)?;
+    let _taken = store.lock()?;
     let how = Collect {
         refresh: args.refresh,
         jobs: args.jobs,
@@ -58,7 +58,7 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
         bail!("give --project (or --all-projects) for CodeBuild builds, or log files, directories or globs");
     };
     if verbose {
-        crate::say!("cachescope: store {}", store.root().display());
+        crate::say!("cachescope: store {}", store.describe());
     }
     // Time saved and the rolling windows see each project's whole history in hand; the filter
     // then picks the rows to show.
@@ -112,6 +112,10 @@ pub fn run(args: &TrendArgs, verbose: bool) -> Result<ExitCode> {
     }
 
     for (what, why) in &failures {
+        let (what, why) = (
+            crate::report::printable(what),
+            crate::report::printable(why),
+        );
         crate::say!("cachescope: error: {what}: {why}");
     }
     if !failures.is_empty() {

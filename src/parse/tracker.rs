@@ -962,6 +962,7 @@ impl Tracker {
             return;
         }
         let n = self.steps.len();
+        let mut cut = Vec::new();
         let steps: Vec<Step> = self
             .steps
             .drain(..)
@@ -970,8 +971,7 @@ impl Tracker {
                 let mut step = s.into_step(self.invocation, i + 1 == n);
                 let name = cap_text(&mut step.name);
                 if step.error.as_mut().is_some_and(cap_text) || name {
-                    self.long_texts.0 += 1;
-                    self.long_texts.1.get_or_insert(step.line);
+                    cut.push(step.line);
                 }
                 step
             })
@@ -983,6 +983,11 @@ impl Tracker {
         let prints: Vec<u64> = steps.iter().map(fingerprint).collect();
         if is_reprint(&self.previous, &prints) && !retry {
             return;
+        }
+        // (a reprint's cuts are not counted again)
+        self.long_texts.0 += cut.len() as u64;
+        if let Some(&line) = cut.first() {
+            self.long_texts.1.get_or_insert(line);
         }
         self.events.extend(steps.into_iter().map(Event::Step));
         self.events

@@ -17,6 +17,8 @@
 //! (temporary names do not end in `.parquet`, so readers skip them). A build is stored when a
 //! builds part holds its key; where two parts hold one key, the newer part wins.
 
+pub mod s3;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io::Write;
@@ -35,10 +37,11 @@ pub const FLUSH_BUILDS: usize = 256;
 /// A part is flushed at least this often while builds come in (long fetches lose little).
 pub const FLUSH_EVERY: Duration = Duration::from_secs(10);
 
-/// Where stored builds live.
+/// Where stored builds live: a local directory, or S3 through a local mirror ([`s3`]).
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    remote: Option<std::sync::Arc<s3::Remote>>,
 }
 
 /// One stored build: its one-row builds frame and its steps frame (both with `key`).
@@ -74,7 +77,50 @@ impl Store {
                 .context("no cache directory for this user: pass --store DIR")?
                 .join("cachescope"),
         };
-        Ok(Store { root })
+        Ok(Store { root, remote: None })
+    }
+
+    /// `--store`: a directory, `s3://bucket/prefix` (worked on through a mirror in the user's
+    /// cache directory), or the default directory.
+    pub fn open_url(spec: Option<&str>, aws: &crate::source::aws::AwsSettings) -> Result<Store> {
+        let Some(url) = spec.and_then(s3::S3Url::parse) else {
+            return Store::open(spec.map(Path::new));
+        };
+        let mirror = dirs::cache_dir()
+            .context("no cache directory for this user to mirror the S3 store in")?
+            .join("cachescope")
+            .join("s3")
+            .join(&url.bucket)
+            .join(&url.prefix);
+        let remote = s3::Remote::connect(url, aws)?;
+        Ok(Store {
+            root: mirror,
+            remote: Some(std::sync::Arc::new(remote)),
+        })
+    }
+
+    /// Where the store is, for people: its directory or its S3 URL.
+    pub fn describe(&self) -> String {
+        match &self.remote {
+            Some(r) => format!("{} (mirrored in {})", r.url, self.root.display()),
+            None => self.root.display().to_string(),
+        }
+    }
+
+    /// A part file this store has just written, sent to S3 when the store is there.
+    fn sent(&self, path: &Path) -> Result<()> {
+        match (&self.remote, path.strip_prefix(&self.root)) {
+            (Some(r), Ok(rel)) => r.put(&self.root, rel),
+            _ => Ok(()),
+        }
+    }
+
+    /// A part file this store has just removed, deleted from S3 when the store is there.
+    fn unsent(&self, path: &Path) -> Result<()> {
+        match (&self.remote, path.strip_prefix(&self.root)) {
+            (Some(r), Ok(rel)) => r.delete(rel),
+            _ => Ok(()),
+        }
     }
 
     /// Takes the store for this run: an advisory lock on `<root>/.lock`, held until the
@@ -128,7 +174,8 @@ impl Store {
                 continue;
             };
             let builds = self.root.join("builds").join(rel).join(name);
-            if !builds.exists() {
+            // (an error is not an absence: the part stays)
+            if builds.try_exists().is_ok_and(|e| !e) {
                 let to = self
                     .root
                     .join("quarantine")
@@ -206,6 +253,10 @@ impl Store {
     /// `<root>/quarantine/` (so the table does not count its builds twice once they are analyzed
     /// again), any other file is left where it is and skipped.
     pub fn load(&self, project: &str) -> Result<Loaded> {
+        if let Some(r) = &self.remote {
+            let folders = ["builds", "steps"].map(|t| Path::new(t).join(partition(project)));
+            r.pull(&self.root, &folders)?;
+        }
         let mut loaded = Loaded::default();
         for part in self.parts(project)? {
             let builds = match read(&part.builds).and_then(|b| Ok((b, read(&part.steps)?))) {
@@ -245,27 +296,56 @@ impl Store {
         format!("; moved aside to {}", aside.display())
     }
 
-    /// Removes `keys` from the project's parts (before they are analyzed again). Only this
-    /// store's own parts are rewritten: a file someone else put there is never changed.
-    pub fn forget(&self, project: &str, keys: &HashSet<String>) -> Result<()> {
-        for part in self.parts(project)?.iter().filter(|p| p.is_own()) {
-            for path in [&part.steps, &part.builds] {
-                let Ok(mut df) = read(path) else { continue };
-                // A file without our key column is not ours to rewrite.
-                let Some(key) = df.column(KEY).ok().and_then(|c| c.str().ok()).cloned() else {
-                    continue;
-                };
-                let keep: BooleanChunked = (0..key.len())
-                    .map(|i| Some(key.get(i).is_none_or(|k| !keys.contains(k))))
-                    .collect();
-                if keep.all() {
-                    continue;
-                }
-                df = df.filter(&keep)?;
-                if df.height() == 0 {
+    /// Removes `keys` from the project's parts, except those `keep_run` wrote (the run that has
+    /// just stored them again). Only this store's own parts are rewritten: a file someone else
+    /// put there is never changed. A part's two files change together: steps first, then
+    /// builds; a part left with no build is removed, builds file first (a killed run leaves at
+    /// most a steps file, which the next run moves aside).
+    pub fn forget(
+        &self,
+        project: &str,
+        keys: &HashSet<String>,
+        keep_run: Option<&str>,
+    ) -> Result<()> {
+        let kept = |p: &Part| {
+            keep_run.is_some_and(|run| {
+                (p.builds.file_name().and_then(|n| n.to_str())).is_some_and(|n| n.contains(run))
+            })
+        };
+        for part in self
+            .parts(project)?
+            .iter()
+            .filter(|p| p.is_own() && !kept(p))
+        {
+            let (Ok(mut builds), Ok(mut steps)) = (read(&part.builds), read(&part.steps)) else {
+                continue;
+            };
+            // A file without our key column is not ours to rewrite.
+            let keep = |df: &DataFrame| -> Option<BooleanChunked> {
+                let key = df.column(KEY).ok()?.str().ok()?;
+                Some(
+                    key.iter()
+                        .map(|k| Some(k.is_none_or(|k| !keys.contains(k))))
+                        .collect(),
+                )
+            };
+            let (Some(keep_builds), Some(keep_steps)) = (keep(&builds), keep(&steps)) else {
+                continue;
+            };
+            if keep_builds.all() && keep_steps.all() {
+                continue;
+            }
+            builds = builds.filter(&keep_builds)?;
+            steps = steps.filter(&keep_steps)?;
+            if builds.height() == 0 {
+                for path in [&part.builds, &part.steps] {
                     remove(path)?;
-                } else {
-                    write_atomic(path, &mut df)?;
+                    self.unsent(path)?;
+                }
+            } else {
+                for (path, frame) in [(&part.steps, &mut steps), (&part.builds, &mut builds)] {
+                    write_atomic(path, frame)?;
+                    self.sent(path)?;
                 }
             }
         }
@@ -280,7 +360,13 @@ impl Store {
         Writer {
             store: self,
             project: project.to_string(),
-            run: format!("{ms:012x}-{:05x}", std::process::id() & 0xf_ffff),
+            // Unique across hosts too (a store in S3 has many writers): time, process, and
+            // 32 random bits.
+            run: format!(
+                "{ms:012x}-{:05x}-{:08x}",
+                std::process::id() & 0xf_ffff,
+                random_u32()
+            ),
             seq: 0,
             pending: BTreeMap::new(),
             count: 0,
@@ -414,6 +500,11 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// This writer's run: in the name of every part it writes.
+    pub fn run_id(&self) -> &str {
+        &self.run
+    }
+
     /// Writes what has been added since the last flush.
     pub fn flush(&mut self) -> Result<()> {
         for (date, (mut rows, mut steps)) in std::mem::take(&mut self.pending) {
@@ -422,13 +513,27 @@ impl Writer<'_> {
             rows.rechunk_mut();
             steps.rechunk_mut();
             let dir = |table| self.store.dir(table, &self.project, &date).join(&name);
-            write_atomic(&dir("steps"), &mut steps)?;
-            write_atomic(&dir("builds"), &mut rows)?;
+            for (path, frame) in [(dir("steps"), &mut steps), (dir("builds"), &mut rows)] {
+                write_atomic(&path, frame)?;
+                self.store.sent(&path)?;
+            }
         }
         self.count = 0;
         self.last_flush = Instant::now();
         Ok(())
     }
+}
+
+/// 32 bits from the standard library's per-process random hash keys.
+fn random_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish() as u32
 }
 
 fn remove(path: &Path) -> Result<()> {
@@ -511,7 +616,9 @@ fn quiet_decoder_panics() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let in_decoder = READING.load(Ordering::SeqCst) > 0
-                && (info.location()).is_some_and(|l| l.file().contains("polars-parquet"));
+                && (info.location()).is_some_and(|l| {
+                    l.file().contains("polars-parquet") || l.file().contains("polars-arrow")
+                });
             if !in_decoder {
                 previous(info);
             }

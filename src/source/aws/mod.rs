@@ -431,10 +431,7 @@ pub async fn fetch_log(
     let from_api = meta
         .as_ref()
         .and_then(|m| m.log_group.clone().zip(m.log_stream.clone()));
-    let s3_obj = match meta.as_ref().and_then(|m| m.s3_log.as_deref()) {
-        Some(arn) => Some(s3::object_of(arn)?),
-        None => None,
-    };
+    let s3_arn = meta.as_ref().and_then(|m| m.s3_log.as_deref());
     let (api_group, api_stream) = from_api.clone().unzip();
     let stream = logs::LogStream {
         group: (opts.log_group.clone())
@@ -445,18 +442,27 @@ pub async fn fetch_log(
             .unwrap_or_else(|| build.uuid.clone()),
     };
     let cloudwatch_named = located || from_api.is_some();
-    let mut order: Vec<LogLocation> = match (opts.log_source, s3_obj) {
-        (LogSource::Cloudwatch, _) => vec![LogLocation::CloudWatch(stream)],
-        (LogSource::S3, Some(o)) => vec![LogLocation::S3(o)],
+    let cloudwatch = LogLocation::CloudWatch(stream);
+    let mut order: Vec<LogLocation> = match (opts.log_source, s3_arn) {
+        // A stream named on the command line is the log: no other is read.
+        (LogSource::Cloudwatch, _) | (LogSource::Auto, None) => vec![cloudwatch],
+        (LogSource::Auto, Some(_)) if located => vec![cloudwatch],
+        (LogSource::S3, Some(arn)) => vec![LogLocation::S3(s3::object_of(arn)?)],
+        (LogSource::S3, None) if meta.is_none() => bail!(
+            "--log-source s3 needs CodeBuild's record of {build} (codebuild:BatchGetBuilds), \
+             which names the log object"
+        ),
         (LogSource::S3, None) => bail!(
             "CodeBuild names no S3 log for {build}: S3 logging (logsConfig.s3Logs) was off for \
              it; read CloudWatch Logs instead (--log-source cloudwatch or auto)"
         ),
-        (LogSource::Auto, Some(o)) if !cloudwatch_named => {
-            vec![LogLocation::S3(o), LogLocation::CloudWatch(stream)]
+        (LogSource::Auto, Some(arn)) => {
+            let obj = LogLocation::S3(s3::object_of(arn)?);
+            match cloudwatch_named {
+                true => vec![cloudwatch, obj],
+                false => vec![obj, cloudwatch],
+            }
         }
-        (LogSource::Auto, Some(o)) => vec![LogLocation::CloudWatch(stream), LogLocation::S3(o)],
-        (LogSource::Auto, None) => vec![LogLocation::CloudWatch(stream)],
     };
     if meta.is_some() && !cloudwatch_named && matches!(order[0], LogLocation::CloudWatch(_)) {
         crate::say!(

@@ -78,8 +78,10 @@ pub async fn stream_into(
             Ok(out) => break out,
             Err(e) => {
                 let missing = e.code() == Some("NoSuchKey");
+                // Without s3:ListBucket, S3 answers AccessDenied for a missing object too.
+                let maybe_missing = missing || classify(&e) == Failure::AccessDenied;
                 let waited = started.elapsed();
-                if missing && waited + POLL <= wait {
+                if maybe_missing && waited + POLL <= wait {
                     if stats.calls == 1 {
                         crate::say!(
                             "cachescope: {obj} is not there yet (CodeBuild writes it when the \
@@ -146,7 +148,8 @@ where
         _ if classify(e) == Failure::AccessDenied => anyhow!(
             "access denied: s3:GetObject on {obj} (region {region}): the role or user needs \
              `s3:GetObject` on the log bucket, and `kms:Decrypt` on its key when the logs are \
-             encrypted (CodeBuild encrypts S3 logs by default) ({})",
+             encrypted (CodeBuild encrypts S3 logs by default); without `s3:ListBucket`, S3 \
+             also answers so for an object that does not exist ({})",
             e.message().unwrap_or("no message")
         ),
         _ => explain(aws, e, "s3:GetObject", &obj.to_string()),
