@@ -151,6 +151,14 @@ fn store_build(writer: &Mutex<Writer>, key: &str, input: &BuildInput) -> Result<
     Ok(build)
 }
 
+/// Stores one analyzed build under `key` (`report --compare` adds the build it reports on, so
+/// every build that runs the report joins the history).
+pub fn store_one(store: &Store, project: &str, key: &str, input: &BuildInput) -> Result<()> {
+    let writer = Mutex::new(store.writer(project));
+    store_build(&writer, key, input)?;
+    (writer.into_inner().unwrap_or_else(|p| p.into_inner())).flush()
+}
+
 /// The project's stored builds. Unreadable parts are reported; their builds are analyzed
 /// again.
 pub fn load_stored(store: &Store, project: &str) -> Result<HashMap<String, TrendBuild>> {

@@ -376,6 +376,7 @@ fn compare_with_earlier_builds_from_codebuild_then_the_store() {
                 "CODEBUILD_START_TIME",
                 ((base + 12.0 * 600.0) * 1000.0).to_string(),
             )
+            .env("CODEBUILD_BUILD_SUCCEEDING", "1")
             .args(["report", "--compare", compare, "--log"])
             .arg(&log)
             .arg("--store")
@@ -426,6 +427,15 @@ fn compare_with_earlier_builds_from_codebuild_then_the_store() {
     );
     let fetched = stub.count(&format!("{LOGS}.GetLogEvents"));
     assert!(fetched >= 1);
+    // This build joined the store, as it stands in post_build (succeeding), with its steps.
+    let stored = cachescope::store::Store::open(Some(store.path()))
+        .unwrap()
+        .load(PROJECT)
+        .unwrap();
+    let me = &stored.builds[&uuid(12)];
+    let status = me.row.column("build_status").unwrap().str().unwrap().get(0);
+    assert_eq!(status, Some("SUCCEEDED"));
+    assert!(me.steps.height() >= 6, "{}", me.steps);
 
     // Three earlier builds: #9 from the store (no second read of its log), #6 and #3 fetched.
     let (_, three) = report("3", "three");

@@ -997,7 +997,8 @@ fn refresh_keeps_what_cannot_be_read_again() {
 fn s3_keys(moto: &Moto, bucket: &str, prefix: &str) -> Vec<String> {
     let auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request";
     let path = format!("/{bucket}?list-type=2&prefix={prefix}");
-    let resp = support::aws::http(moto.port, "GET", &path, &[("Authorization", auth)], b"").unwrap();
+    let resp =
+        support::aws::http(moto.port, "GET", &path, &[("Authorization", auth)], b"").unwrap();
     let xml = String::from_utf8_lossy(&resp.body).into_owned();
     xml.split("<Key>")
         .skip(1)
@@ -1027,21 +1028,48 @@ fn a_store_in_s3_is_shared_between_hosts() {
         c.output().unwrap()
     };
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let args = ["trend", "--project", "svc-00", "--format", "csv", "--quiet", "--store", url];
+    let args = [
+        "trend",
+        "--project",
+        "svc-00",
+        "--format",
+        "csv",
+        "--quiet",
+        "--store",
+        url,
+    ];
     let first = ok(&host(a.path(), &args));
     assert_eq!(first.lines().count(), 7);
     let keys = s3_keys(&moto, "team-bucket", "cachescope/");
-    assert!(keys.iter().any(|k| k.starts_with("cachescope/builds/project=svc-00/date=")), "{keys:?}");
-    assert!(keys.iter().any(|k| k.starts_with("cachescope/steps/project=svc-00/date=")), "{keys:?}");
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("cachescope/builds/project=svc-00/date=")),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("cachescope/steps/project=svc-00/date=")),
+        "{keys:?}"
+    );
 
     stub.reset_counts();
     let second = ok(&host(b.path(), &args));
-    assert_eq!(stub.count(&format!("{LOGS}.GetLogEvents")), 0, "stored builds are read from S3");
+    assert_eq!(
+        stub.count(&format!("{LOGS}.GetLogEvents")),
+        0,
+        "stored builds are read from S3"
+    );
     let rows = |csv: &str| {
         let mut v: Vec<String> = csv.lines().skip(1).map(str::to_string).collect();
         v.sort();
         v
     };
     assert_eq!(rows(&second), rows(&first));
-    assert_eq!(s3_keys(&moto, "team-bucket", "").iter().filter(|k| *k == "README").count(), 1);
+    assert_eq!(
+        s3_keys(&moto, "team-bucket", "")
+            .iter()
+            .filter(|k| *k == "README")
+            .count(),
+        1
+    );
 }

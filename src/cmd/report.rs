@@ -234,6 +234,31 @@ fn meta_from_env(id: &BuildRef) -> BuildMeta {
     }
 }
 
+/// The build the report is on joins the store, so the next build's comparison finds it without
+/// reading its log: once its outcome is known — a finished build, or the running build itself,
+/// whose `CODEBUILD_BUILD_SUCCEEDING` says how it stands when `post_build` runs. Its stored copy is
+/// what the report read. A store that cannot take it is a warning.
+fn add_to_store(store: &Store, meta: &BuildMeta, build: &BuildInput) {
+    let succeeding = std::env::var("CODEBUILD_BUILD_SUCCEEDING").ok();
+    let status = match (meta.status, succeeding.as_deref()) {
+        (Some(BuildStatus::InProgress), Some("1")) => Some(BuildStatus::Succeeded),
+        (Some(BuildStatus::InProgress), Some("0")) => Some(BuildStatus::Failed),
+        (Some(BuildStatus::InProgress) | None, _) => None,
+        (done, _) => done,
+    };
+    let (Some(status), Some(id)) = (status, BuildRef::parse(&meta.id)) else {
+        return;
+    };
+    let mut input = build.clone();
+    input.meta = Some(BuildMeta {
+        status: Some(status),
+        ..meta.clone()
+    });
+    if let Err(e) = collect::store_one(store, &meta.project, &id.uuid, &input) {
+        crate::say!("cachescope: warning: this build was not added to the store: {e:#}");
+    }
+}
+
 /// This build against the `n` builds of its project before it: stored ones first, the rest
 /// from CodeBuild (and stored). A build that cannot be read is left out with a warning; no
 /// earlier build at all is said, not an error.
@@ -276,6 +301,7 @@ fn compare_with(
         ..opts.clone()
     };
     let earlier = collect::earlier(meta, n, &opts, &store)?;
+    add_to_store(&store, meta, build);
     if earlier.is_empty() {
         crate::say!(
             "cachescope: note: no earlier build of {} to compare with",
