@@ -31,11 +31,35 @@ pub enum Command {
     Report(ReportArgs),
     /// Check a project's docker layer cache set-up and a build's log: OK / WARN / FAIL with fixes.
     Doctor(DoctorArgs),
+    /// The build store: `store compact` merges its small parts.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Merge each project's parts into one part per date (every build once, the newest copy),
+    /// written before the old parts are removed, so readers never miss a build.
+    Compact(CompactArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompactArgs {
+    /// The store: a directory or `s3://bucket/prefix` [default: the user's cache directory].
+    #[arg(long, value_name = "DIR|S3_URL")]
+    pub store: Option<String>,
+
+    /// Only these projects (`-p a,b`) [default: every project in the store].
+    #[arg(long, short, value_delimiter = ',')]
+    pub project: Vec<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1073,3 +1073,115 @@ fn a_store_in_s3_is_shared_between_hosts() {
         1
     );
 }
+
+/// Copies every object under `prefix` of moto's bucket into `dir` (keys as paths).
+fn download(moto: &Moto, bucket: &str, prefix: &str, dir: &Path) {
+    let auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request";
+    for key in s3_keys(moto, bucket, prefix) {
+        let resp = support::aws::http(
+            moto.port,
+            "GET",
+            &format!("/{bucket}/{key}"),
+            &[("Authorization", auth)],
+            b"",
+        )
+        .unwrap();
+        assert_eq!(resp.status, 200, "{key}");
+        let to = dir.join(key.strip_prefix(prefix).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(to, resp.body).unwrap();
+    }
+}
+
+/// Four hosts write one S3 store at once (no lock spans hosts): nothing is lost, every reader
+/// sees each build once; `store compact` then leaves one part per date holding every build once,
+/// as DuckDB reads it.
+#[test]
+fn concurrent_hosts_on_an_s3_store_lose_nothing_and_compact_merges() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    const PER: usize = 12;
+    account(&moto, &stub, 1, PER);
+    moto.put_object("team-bucket", "README", b"x");
+    let url = "s3://team-bucket/cs";
+    let host = |home: &Path, args: &[&str]| {
+        let mut c = bare();
+        c.args(args)
+            .args(["--endpoint-url", &stub.url])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("XDG_CACHE_HOME", home)
+            .env("HOME", home);
+        c
+    };
+    let homes: Vec<_> = (0..5).map(|_| tempfile::tempdir().unwrap()).collect();
+    let args = [
+        "trend",
+        "--project",
+        "svc-00",
+        "--format",
+        "csv",
+        "--quiet",
+        "--jobs",
+        "2",
+        "--store",
+        url,
+    ];
+    let children: Vec<_> = homes[..4]
+        .iter()
+        .map(|h| {
+            host(h.path(), &args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(ok(&out).lines().count(), 1 + PER);
+    }
+    let reader = ok(&host(homes[4].path(), &args).output().unwrap());
+    assert_eq!(
+        reader.lines().count(),
+        1 + PER,
+        "each build once for a reader"
+    );
+
+    let compact = ok(
+        &host(homes[4].path(), &["store", "compact", "--store", url])
+            .output()
+            .unwrap(),
+    );
+    assert!(compact.starts_with("svc-00: "), "{compact}");
+    let builds_parts: Vec<String> = s3_keys(&moto, "team-bucket", "cs/builds/")
+        .into_iter()
+        .filter(|k| k.ends_with(".parquet"))
+        .collect();
+    let dates: std::collections::HashSet<&str> = builds_parts
+        .iter()
+        .map(|k| k.rsplit_once('/').unwrap().0)
+        .collect();
+    assert_eq!(
+        builds_parts.len(),
+        dates.len(),
+        "one part per date: {builds_parts:?}"
+    );
+    let local = tempfile::tempdir().unwrap();
+    download(&moto, "team-bucket", "cs/", local.path());
+    let count = |table: &str| {
+        let files = local.path().join(table).join("**").join("*.parquet");
+        support::duckdb::query(&format!(
+            "select count(*), count(distinct key) from read_parquet('{}', hive_partitioning=true)",
+            files.display()
+        ))
+    };
+    if let (Some(b), Some(s)) = (count("builds"), count("steps")) {
+        assert_eq!(b, [format!("{PER} {PER}")]);
+        assert_eq!(s, [format!("{} {PER}", PER * (STEPS + 2))]);
+    }
+    // And the store still gives the same trend.
+    let after = ok(&host(homes[4].path(), &args).output().unwrap());
+    assert_eq!(after, reader);
+}

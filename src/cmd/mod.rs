@@ -6,6 +6,7 @@ pub mod output;
 pub mod read;
 pub mod report;
 pub mod steps;
+pub mod store;
 pub mod trend;
 
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ pub fn run(cli: crate::cli::Cli) -> anyhow::Result<ExitCode> {
         crate::cli::Command::Trend(args) => trend::run(&args, cli.verbose),
         crate::cli::Command::Report(args) => report::run(&args, cli.verbose),
         crate::cli::Command::Doctor(args) => doctor::run(&args, cli.verbose),
+        crate::cli::Command::Store(command) => store::run(&command, cli.verbose),
         crate::cli::Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "cachescope", &mut std::io::stdout());

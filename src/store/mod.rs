@@ -52,6 +52,16 @@ pub struct StoredBuild {
     pub steps: DataFrame,
 }
 
+/// What `compact` did.
+#[derive(Debug, Default)]
+pub struct Compacted {
+    pub parts_before: usize,
+    pub parts_after: usize,
+    pub builds: usize,
+    /// Parts left as they were, and why.
+    pub skipped: Vec<String>,
+}
+
 /// Every build stored for a project.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -352,6 +362,89 @@ impl Store {
         Ok(())
     }
 
+    /// Merges each date's parts of `project` into one part (`store compact`): the builds of all
+    /// of them, each once (where two parts hold one build, the newer one's), written as a new
+    /// part before the old ones are removed, so a reader sees every build at every moment (at
+    /// worst twice, and readers keep the newer). Parts that cannot be read, and files this
+    /// store did not write, are left as they are.
+    pub fn compact(&self, project: &str) -> Result<Compacted> {
+        if let Some(r) = &self.remote {
+            let folders = ["builds", "steps"].map(|t| Path::new(t).join(partition(project)));
+            r.pull(&self.root, &folders)?;
+        }
+        let mut by_date: BTreeMap<String, Vec<Part>> = BTreeMap::new();
+        for part in self.parts(project)?.into_iter().filter(Part::is_own) {
+            by_date.entry(part.date.clone()).or_default().push(part);
+        }
+        let mut done = Compacted::default();
+        let mut writer = self.writer(project);
+        for (date, parts) in by_date {
+            if parts.len() < 2 {
+                continue;
+            }
+            let mut builds: BTreeMap<String, StoredBuild> = BTreeMap::new();
+            let mut merged = Vec::new();
+            for part in parts {
+                let read_part = read(&part.builds)
+                    .and_then(|b| Ok((b, read(&part.steps)?)))
+                    .and_then(|(b, s)| split(&part, &b, &s));
+                match read_part {
+                    // (parts in name order: a later part's copy of a build wins)
+                    Ok(list) => {
+                        builds.extend(list);
+                        merged.push(part);
+                    }
+                    Err(e) => done.skipped.push(format!("{e:#}")),
+                }
+            }
+            if merged.len() < 2 {
+                continue;
+            }
+            for (key, b) in &builds {
+                let (mut row, mut steps) = (b.row.clone(), b.steps.clone());
+                let _ = row.drop_in_place(KEY)?;
+                let _ = steps.drop_in_place(KEY)?;
+                writer.add(&date, key, &row, &steps)?;
+            }
+            writer.flush()?;
+            for part in &merged {
+                for path in [&part.builds, &part.steps] {
+                    remove(path)?;
+                    self.unsent(path)?;
+                }
+            }
+            done.parts_before += merged.len();
+            done.parts_after += 1;
+            done.builds += builds.len();
+        }
+        Ok(done)
+    }
+
+    /// The projects stored, by their partition folders (a name too long for a folder, stored
+    /// cut with a hash, cannot be told back and is left out).
+    pub fn projects(&self) -> Result<Vec<String>> {
+        if let Some(r) = &self.remote {
+            r.pull(
+                &self.root,
+                &[PathBuf::from("builds"), PathBuf::from("steps")],
+            )?;
+        }
+        let mut out = Vec::new();
+        let Ok(dirs) = fs::read_dir(self.root.join("builds")) else {
+            return Ok(out);
+        };
+        for d in dirs.flatten() {
+            let name = d.file_name().to_string_lossy().into_owned();
+            if let Some(project) = name.strip_prefix("project=").and_then(unescape) {
+                if partition(&project) == name {
+                    out.push(project);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// Collects builds into parts for `project`.
     pub fn writer(&self, project: &str) -> Writer<'_> {
         let ms = SystemTime::now()
@@ -424,6 +517,24 @@ pub fn partition(project: &str) -> String {
         name.push_str(&format!("~{hash:016x}"));
     }
     name
+}
+
+/// A partition value as [`partition`] escaped it (`%XX`), or `None`.
+fn unescape(s: &str) -> Option<String> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// A part's rows, one build each, with the consecutive steps rows of the same key.
