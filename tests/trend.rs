@@ -1185,3 +1185,71 @@ fn concurrent_hosts_on_an_s3_store_lose_nothing_and_compact_merges() {
     let after = ok(&host(homes[4].path(), &args).output().unwrap());
     assert_eq!(after, reader);
 }
+
+/// Inside a CodeBuild build (fresh HOME, endpoint from AWS_ENDPOINT_URL): `report --compare`
+/// with the team's S3 store reads the earlier builds from it (no GetLogEvents call) and adds
+/// the build it reports on.
+#[test]
+fn report_compare_with_an_s3_store_reads_no_log_and_joins_it() {
+    let Some(moto) = Moto::start() else { return };
+    let stub = Stub::start(&moto);
+    const PER: usize = 6;
+    account(&moto, &stub, 1, PER);
+    moto.put_object("team-bucket", "README", b"x");
+    let url = "s3://team-bucket/cs";
+    let env = |c: &mut std::process::Command, home: &Path| {
+        c.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", &stub.url)
+            .env("XDG_CACHE_HOME", home)
+            .env("HOME", home);
+    };
+    let a = tempfile::tempdir().unwrap();
+    let mut trend = bare();
+    trend.args(["trend", "--project", "svc-00", "--quiet", "--store", url]);
+    env(&mut trend, a.path());
+    ok(&trend.output().unwrap());
+
+    stub.reset_counts();
+    let b = tempfile::tempdir().unwrap();
+    let log = b.path().join("docker-build.log");
+    std::fs::write(&log, codebuild_log(PER, 2, 2)).unwrap();
+    let this = uuid(PER);
+    let start = now_ms();
+    let mut report = bare();
+    report
+        .env("CODEBUILD_BUILD_ID", format!("svc-00:{this}"))
+        .env("CODEBUILD_BUILD_NUMBER", (PER + 1).to_string())
+        .env("CODEBUILD_START_TIME", start.to_string())
+        .env("CODEBUILD_BUILD_SUCCEEDING", "1")
+        .args(["report", "--compare", "3", "--store", url, "--log"])
+        .arg(&log)
+        .arg("--out")
+        .arg(b.path().join("r"));
+    env(&mut report, b.path());
+    let out = report.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stub.count(&format!("{LOGS}.GetLogEvents")),
+        0,
+        "{}",
+        stderr(&out)
+    );
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(b.path().join("r/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["compare"]["earlier"].as_array().unwrap().len(), 3);
+
+    let copy = tempfile::tempdir().unwrap();
+    download(&moto, "team-bucket", "cs/", copy.path());
+    let stored = cachescope::store::Store::open(Some(copy.path()))
+        .unwrap()
+        .load("svc-00")
+        .unwrap();
+    assert!(
+        stored.builds.contains_key(&this),
+        "the report's build joined the store"
+    );
+    assert_eq!(stored.builds.len(), PER + 1);
+}

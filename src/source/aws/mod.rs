@@ -166,9 +166,10 @@ impl Aws {
             .interceptor(log("CodeBuild", &codebuild_counters))
             .build();
         let s3_counters = Arc::new(Counters::default());
-        // A custom endpoint (an emulator, a VPC endpoint) addresses buckets by path.
+        // A custom endpoint (--endpoint-url, AWS_ENDPOINT_URL: an emulator, a VPC endpoint)
+        // addresses buckets by path.
         let s3 = aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(settings.endpoint_url.is_some())
+            .force_path_style(config.endpoint_url().is_some())
             .interceptor(log("S3", &s3_counters))
             .build();
         Ok(Aws {
