@@ -21,54 +21,15 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use aws_support::{bare, events_of, now_ms, Canned, Moto, Stub, LOGS};
-use serde_json::{json, Value};
+use aws_support::{account_uuid, bare, now_ms, Moto, Stub, LOGS};
 
 const RUNS: usize = 5;
 const EARLIER: usize = 10;
 
-fn uuid(p: usize, n: usize) -> String {
-    format!("7a6b5c4d-3e2f-4a1b-8c9d-{:012x}", p * 1000 + n)
-}
-
-/// `projects` projects of `per` builds, each log `lines` long, listed and described by the stub.
+/// The account with synthetic logs of `lines` lines.
 fn account(moto: &Moto, stub: &Stub, projects: usize, per: usize, lines: usize) {
-    let names: Vec<String> = (0..projects).map(|p| format!("svc-{p:02}")).collect();
-    for (p, name) in names.iter().enumerate() {
-        for n in 0..per {
-            let log = synth::log_with_lines(lines, (p * 1000 + n) as u64);
-            let group = format!("/aws/codebuild/{name}");
-            moto.create_stream(&group, &uuid(p, n));
-            moto.put_events(&group, &uuid(p, n), &events_of(&log, 50));
-        }
-    }
-    let listed = names.clone();
-    stub.codebuild_fn("ListProjects", move |_| {
-        Canned::ok(json!({ "projects": listed }).to_string())
-    });
-    let all = names.clone();
-    stub.codebuild_fn("ListBuildsForProject", move |req| {
-        let name = req["projectName"].as_str().unwrap_or("");
-        let p = all.iter().position(|n| n == name).unwrap_or(0);
-        let ids: Vec<String> = (0..per).rev().map(|n| format!("{name}:{}", uuid(p, n))).collect();
-        Canned::ok(json!({ "ids": ids }).to_string())
-    });
-    let base = (now_ms() / 1000 - 20 * 86_400) as f64;
-    stub.codebuild_fn("BatchGetBuilds", move |req| {
-        let builds: Vec<Value> = (req["ids"].as_array().unwrap().iter())
-            .filter_map(|v| v.as_str())
-            .map(|id| {
-                let (name, u) = id.split_once(':').unwrap();
-                let n = usize::from_str_radix(&u[u.len() - 12..], 16).unwrap() % 1000;
-                let start = base + n as f64 * 3600.0;
-                json!({
-                    "id": id, "buildNumber": n + 1, "startTime": start, "endTime": start + 300.0,
-                    "currentPhase": "COMPLETED", "projectName": name, "buildStatus": "SUCCEEDED",
-                    "logs": { "groupName": format!("/aws/codebuild/{name}"), "streamName": u },
-                })
-            })
-            .collect();
-        Canned::ok(json!({ "builds": builds, "buildsNotFound": [] }).to_string())
+    aws_support::account(moto, stub, projects, per, 50, |p, n| {
+        synth::log_with_lines(lines, (p * 1000 + n) as u64)
     });
 }
 
@@ -130,13 +91,23 @@ fn main() {
     std::fs::write(&log, synth::log_with_lines(lines, 99)).unwrap();
     let report = |store: &str, home: &Path| {
         let mut c = tool(&stub, home);
-        c.env("CODEBUILD_BUILD_ID", format!("svc-00:{}", uuid(0, EARLIER)))
-            .env("CODEBUILD_BUILD_NUMBER", (EARLIER + 1).to_string())
-            .env("CODEBUILD_START_TIME", now_ms().to_string())
-            .args(["report", "--compare", &EARLIER.to_string(), "--store", store, "--log"])
-            .arg(&log)
-            .arg("--out")
-            .arg(home.join("r"));
+        c.env(
+            "CODEBUILD_BUILD_ID",
+            format!("svc-00:{}", account_uuid(0, EARLIER)),
+        )
+        .env("CODEBUILD_BUILD_NUMBER", (EARLIER + 1).to_string())
+        .env("CODEBUILD_START_TIME", now_ms().to_string())
+        .args([
+            "report",
+            "--compare",
+            &EARLIER.to_string(),
+            "--store",
+            store,
+            "--log",
+        ])
+        .arg(&log)
+        .arg("--out")
+        .arg(home.join("r"));
         c
     };
     let (mut today, mut shared) = (Vec::new(), Vec::new());
@@ -146,7 +117,11 @@ fn main() {
         let local = home.path().join("store");
         stub.reset_counts();
         let t = Instant::now();
-        must(report(local.to_str().unwrap(), home.path()).output().unwrap());
+        must(
+            report(local.to_str().unwrap(), home.path())
+                .output()
+                .unwrap(),
+        );
         today.push(t.elapsed());
         today_req = requests(&stub);
 
@@ -181,7 +156,14 @@ fn main() {
         stub2.reset_counts();
         must(
             tool(&stub2, home.path())
-                .args(["trend", "--all-projects", "--quiet", "--rate", "0", "--store"])
+                .args([
+                    "trend",
+                    "--all-projects",
+                    "--quiet",
+                    "--rate",
+                    "0",
+                    "--store",
+                ])
                 .arg(&store)
                 .output()
                 .unwrap(),

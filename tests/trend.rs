@@ -758,60 +758,12 @@ fn zero_counts_are_usage_errors() {
     }
 }
 
-/// A CodeBuild account of `projects` projects with `per` builds each, logs in moto: ListProjects
-/// in pages of 8, each project's builds listed and described by the stub. Project `p`'s build
-/// `n` takes `cached_of(p + n)` steps from cache, so projects differ.
+/// `support::aws::account` with the generated CodeBuild logs: project `p`'s build `n` takes
+/// `cached_of(p + n)` steps from cache, so projects differ.
 fn account(moto: &Moto, stub: &Stub, projects: usize, per: usize) -> Vec<String> {
-    let names: Vec<String> = (0..projects).map(|p| format!("svc-{p:02}")).collect();
-    for (p, name) in names.iter().enumerate() {
-        let group = format!("/aws/codebuild/{name}");
-        for n in 0..per {
-            let log = codebuild_log(n, 1 + n as u32 % 28, cached_of(p + n));
-            moto.create_stream(&group, &uuid(p * 1000 + n));
-            moto.put_events(&group, &uuid(p * 1000 + n), &events_of(&log, 1));
-        }
-    }
-    let listed = names.clone();
-    stub.codebuild_fn("ListProjects", move |req| {
-        let start: usize = req["nextToken"]
-            .as_str()
-            .and_then(|t| t.parse().ok())
-            .unwrap_or(0);
-        let page = &listed[start..(start + 8).min(listed.len())];
-        let mut body = json!({ "projects": page });
-        if start + 8 < listed.len() {
-            body["nextToken"] = json!((start + 8).to_string());
-        }
-        Canned::ok(body.to_string())
-    });
-    let projects_of = names.clone();
-    stub.codebuild_fn("ListBuildsForProject", move |req| {
-        let name = req["projectName"].as_str().unwrap();
-        let p = projects_of.iter().position(|n| n == name).unwrap();
-        let ids: Vec<String> = (0..per)
-            .rev()
-            .map(|n| format!("{name}:{}", uuid(p * 1000 + n)))
-            .collect();
-        Canned::ok(json!({ "ids": ids }).to_string())
-    });
-    let base = (now_ms() / 1000 - 20 * 86_400) as f64;
-    stub.codebuild_fn("BatchGetBuilds", move |req| {
-        let builds: Vec<Value> = (req["ids"].as_array().unwrap().iter())
-            .filter_map(|v| v.as_str())
-            .map(|id| {
-                let (name, u) = id.split_once(':').unwrap();
-                let n = usize::from_str_radix(&u[u.len() - 12..], 16).unwrap() % 1000;
-                let start = base + n as f64 * 3600.0;
-                json!({
-                    "id": id, "buildNumber": n + 1, "startTime": start, "endTime": start + 300.0,
-                    "currentPhase": "COMPLETED", "projectName": name, "buildStatus": "SUCCEEDED",
-                    "logs": { "groupName": format!("/aws/codebuild/{name}"), "streamName": u },
-                })
-            })
-            .collect();
-        Canned::ok(json!({ "builds": builds, "buildsNotFound": [] }).to_string())
-    });
-    names
+    support::aws::account(moto, stub, projects, per, 1, |p, n| {
+        codebuild_log(n, 1 + n as u32 % 28, cached_of(p + n))
+    })
 }
 
 /// `--all-projects`: every project listed (paginated), a row per build with its project, each

@@ -700,3 +700,71 @@ fn serve(conn: TcpStream, state: Arc<Mutex<StubState>>, moto_port: u16) {
         }
     }
 }
+
+/// The UUID of build `n` of project `p` in [`account`].
+pub fn account_uuid(p: usize, n: usize) -> String {
+    format!("7a6b5c4d-3e2f-4a1b-8c9d-{:012x}", p * 1000 + n)
+}
+
+/// A CodeBuild account of `projects` projects (`svc-00`, `svc-01`, …) with `per` builds each,
+/// build `n` of project `p` logging `log(p, n)` (events `per_ms` to a millisecond) to
+/// `/aws/codebuild/<project>` in moto; ListProjects (pages of 8), ListBuildsForProject and
+/// BatchGetBuilds answered by the stub. Returns the project names.
+pub fn account(
+    moto: &Moto,
+    stub: &Stub,
+    projects: usize,
+    per: usize,
+    per_ms: usize,
+    log: impl Fn(usize, usize) -> String,
+) -> Vec<String> {
+    let names: Vec<String> = (0..projects).map(|p| format!("svc-{p:02}")).collect();
+    for (p, name) in names.iter().enumerate() {
+        let group = format!("/aws/codebuild/{name}");
+        for n in 0..per {
+            moto.create_stream(&group, &account_uuid(p, n));
+            moto.put_events(&group, &account_uuid(p, n), &events_of(&log(p, n), per_ms));
+        }
+    }
+    let listed = names.clone();
+    stub.codebuild_fn("ListProjects", move |req| {
+        let start: usize = req["nextToken"]
+            .as_str()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let page = &listed[start..(start + 8).min(listed.len())];
+        let mut body = json!({ "projects": page });
+        if start + 8 < listed.len() {
+            body["nextToken"] = json!((start + 8).to_string());
+        }
+        Canned::ok(body.to_string())
+    });
+    let projects_of = names.clone();
+    stub.codebuild_fn("ListBuildsForProject", move |req| {
+        let name = req["projectName"].as_str().unwrap_or("");
+        let p = projects_of.iter().position(|n| n == name).unwrap_or(0);
+        let ids: Vec<String> = (0..per)
+            .rev()
+            .map(|n| format!("{name}:{}", account_uuid(p, n)))
+            .collect();
+        Canned::ok(json!({ "ids": ids }).to_string())
+    });
+    let base = (now_ms() / 1000 - 20 * 86_400) as f64;
+    stub.codebuild_fn("BatchGetBuilds", move |req| {
+        let builds: Vec<Value> = (req["ids"].as_array().unwrap().iter())
+            .filter_map(|v| v.as_str())
+            .map(|id| {
+                let (name, u) = id.split_once(':').unwrap();
+                let n = usize::from_str_radix(&u[u.len() - 12..], 16).unwrap() % 1000;
+                let start = base + n as f64 * 3600.0;
+                json!({
+                    "id": id, "buildNumber": n + 1, "startTime": start, "endTime": start + 300.0,
+                    "currentPhase": "COMPLETED", "projectName": name, "buildStatus": "SUCCEEDED",
+                    "logs": { "groupName": format!("/aws/codebuild/{name}"), "streamName": u },
+                })
+            })
+            .collect();
+        Canned::ok(json!({ "builds": builds, "buildsNotFound": [] }).to_string())
+    });
+    names
+}
