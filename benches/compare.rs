@@ -18,10 +18,10 @@ mod aws_support;
 mod synth;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-use aws_support::{account_uuid, bare, now_ms, Moto, Stub, LOGS};
+use aws_support::{account_uuid, now_ms, on_host, Moto, Stub, LOGS};
 
 const RUNS: usize = 5;
 const EARLIER: usize = 10;
@@ -31,17 +31,6 @@ fn account(moto: &Moto, stub: &Stub, projects: usize, per: usize, lines: usize) 
     aws_support::account(moto, stub, projects, per, 50, |p, n| {
         synth::log_with_lines(lines, (p * 1000 + n) as u64)
     });
-}
-
-fn tool(stub: &Stub, home: &Path) -> Command {
-    let mut c = bare();
-    c.env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", &stub.url)
-        .env("XDG_CACHE_HOME", home)
-        .env("HOME", home);
-    c
 }
 
 fn must(o: Output) -> Output {
@@ -80,7 +69,7 @@ fn main() {
     let url = "s3://team-bucket/cachescope";
     let filler = tempfile::tempdir().unwrap();
     must(
-        tool(&stub, filler.path())
+        on_host(&stub, filler.path())
             .args(["trend", "--project", "svc-00", "--quiet", "--store", url])
             .output()
             .unwrap(),
@@ -90,7 +79,7 @@ fn main() {
     let log = work.path().join("docker-build.log");
     std::fs::write(&log, synth::log_with_lines(lines, 99)).unwrap();
     let report = |store: &str, home: &Path| {
-        let mut c = tool(&stub, home);
+        let mut c = on_host(&stub, home);
         c.env(
             "CODEBUILD_BUILD_ID",
             format!("svc-00:{}", account_uuid(0, EARLIER)),
@@ -155,7 +144,7 @@ fn main() {
     for run in ["first run (empty store)", "second run (all stored)"] {
         stub2.reset_counts();
         must(
-            tool(&stub2, home.path())
+            on_host(&stub2, home.path())
                 .args([
                     "trend",
                     "--all-projects",

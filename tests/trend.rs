@@ -13,7 +13,9 @@ use cachescope::parse::parse_bytes;
 use polars::prelude::*;
 use polars_io::prelude::{ParquetReader, SerReader};
 use serde_json::{json, Value};
-use support::aws::{bare, bin, events_of, now_ms, ok, run, stderr, Canned, Moto, Stub, LOGS};
+use support::aws::{
+    bare, bin, events_of, now_ms, ok, on_host, run, stderr, Canned, Moto, Stub, LOGS,
+};
 use support::logs::{codebuild_log, STEPS};
 
 const PROJECT: &str = "tts-service-build";
@@ -968,17 +970,7 @@ fn a_store_in_s3_is_shared_between_hosts() {
     account(&moto, &stub, 1, 6);
     moto.put_object("team-bucket", "README", b"the team's bucket");
     let url = "s3://team-bucket/cachescope";
-    let host = |home: &Path, args: &[&str]| {
-        let mut c = bare();
-        c.args(args)
-            .args(["--endpoint-url", &stub.url])
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("XDG_CACHE_HOME", home)
-            .env("HOME", home);
-        c.output().unwrap()
-    };
+    let host = |home: &Path, args: &[&str]| on_host(&stub, home).args(args).output().unwrap();
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let args = [
         "trend",
@@ -1057,14 +1049,8 @@ fn concurrent_hosts_on_an_s3_store_lose_nothing_and_compact_merges() {
     moto.put_object("team-bucket", "README", b"x");
     let url = "s3://team-bucket/cs";
     let host = |home: &Path, args: &[&str]| {
-        let mut c = bare();
-        c.args(args)
-            .args(["--endpoint-url", &stub.url])
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("XDG_CACHE_HOME", home)
-            .env("HOME", home);
+        let mut c = on_host(&stub, home);
+        c.args(args);
         c
     };
     let homes: Vec<_> = (0..5).map(|_| tempfile::tempdir().unwrap()).collect();
@@ -1149,18 +1135,9 @@ fn report_compare_with_an_s3_store_reads_no_log_and_joins_it() {
     account(&moto, &stub, 1, PER);
     moto.put_object("team-bucket", "README", b"x");
     let url = "s3://team-bucket/cs";
-    let env = |c: &mut std::process::Command, home: &Path| {
-        c.env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &stub.url)
-            .env("XDG_CACHE_HOME", home)
-            .env("HOME", home);
-    };
     let a = tempfile::tempdir().unwrap();
-    let mut trend = bare();
+    let mut trend = on_host(&stub, a.path());
     trend.args(["trend", "--project", "svc-00", "--quiet", "--store", url]);
-    env(&mut trend, a.path());
     ok(&trend.output().unwrap());
 
     stub.reset_counts();
@@ -1169,7 +1146,7 @@ fn report_compare_with_an_s3_store_reads_no_log_and_joins_it() {
     std::fs::write(&log, codebuild_log(PER, 2, 2)).unwrap();
     let this = uuid(PER);
     let start = now_ms();
-    let mut report = bare();
+    let mut report = on_host(&stub, b.path());
     report
         .env("CODEBUILD_BUILD_ID", format!("svc-00:{this}"))
         .env("CODEBUILD_BUILD_NUMBER", (PER + 1).to_string())
@@ -1179,7 +1156,6 @@ fn report_compare_with_an_s3_store_reads_no_log_and_joins_it() {
         .arg(&log)
         .arg("--out")
         .arg(b.path().join("r"));
-    env(&mut report, b.path());
     let out = report.output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(

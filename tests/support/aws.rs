@@ -65,6 +65,19 @@ pub fn run(stub: &Stub, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The tool on a host of its own: `home` as HOME and cache directory (a fresh one is a fresh
+/// CodeBuild host), dummy credentials in us-east-1, the stub as endpoint (AWS_ENDPOINT_URL).
+pub fn on_host(stub: &Stub, home: &Path) -> Command {
+    let mut c = bare();
+    c.env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &stub.url)
+        .env("XDG_CACHE_HOME", home)
+        .env("HOME", home);
+    c
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
