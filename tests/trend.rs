@@ -647,6 +647,15 @@ fn local_file_keys_are_content_based() {
     assert!(!keys.contains(&legacy), "{keys:?}");
 }
 
+/// DuckDB's `rows keys` of a store's table, read as Athena would (hive partitions, every part).
+fn duckdb_rows_and_keys(store: &Path, table: &str) -> Option<Vec<String>> {
+    let files = store.join(table).join("**").join("*.parquet");
+    support::duckdb::query(&format!(
+        "select count(*), count(distinct key) from read_parquet('{}', hive_partitioning=true)",
+        files.display()
+    ))
+}
+
 /// Four writers on one store at once, killed at random moments, three rounds; then one run to
 /// the end. DuckDB reads every build exactly once with exactly its steps, and the builds stored
 /// before the chaos are all still there.
@@ -728,13 +737,7 @@ fn concurrent_writers_killed_at_random_lose_and_double_nothing() {
     for k in &stored_before {
         assert!(keys.contains(k.as_str()), "{k} stored before is lost");
     }
-    let count = |table: &str| {
-        let files = store.path().join(table).join("**").join("*.parquet");
-        support::duckdb::query(&format!(
-            "select count(*), count(distinct key) from read_parquet('{}', hive_partitioning=true)",
-            files.display()
-        ))
-    };
+    let count = |table: &str| duckdb_rows_and_keys(store.path(), table);
     if let (Some(builds), Some(steps)) = (count("builds"), count("steps")) {
         assert_eq!(builds, [format!("{total} {total}")], "DuckDB: builds, keys");
         let rows = total * (STEPS + 2);
@@ -1108,13 +1111,7 @@ fn concurrent_hosts_on_an_s3_store_lose_nothing_and_compact_merges() {
     );
     let local = tempfile::tempdir().unwrap();
     download(&moto, "team-bucket", "cs/", local.path());
-    let count = |table: &str| {
-        let files = local.path().join(table).join("**").join("*.parquet");
-        support::duckdb::query(&format!(
-            "select count(*), count(distinct key) from read_parquet('{}', hive_partitioning=true)",
-            files.display()
-        ))
-    };
+    let count = |table: &str| duckdb_rows_and_keys(local.path(), table);
     if let (Some(b), Some(s)) = (count("builds"), count("steps")) {
         assert_eq!(b, [format!("{PER} {PER}")]);
         assert_eq!(s, [format!("{} {PER}", PER * (STEPS + 2))]);
