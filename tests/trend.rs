@@ -779,7 +779,7 @@ fn all_projects_give_rows_per_project_and_an_overview() {
     let Some(moto) = Moto::start() else { return };
     let stub = Stub::start(&moto);
     const PROJECTS: usize = 20;
-    const PER: usize = 10;
+    const PER: usize = 50;
     let names = account(&moto, &stub, PROJECTS, PER);
     let store = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
@@ -791,6 +791,8 @@ fn all_projects_give_rows_per_project_and_an_overview() {
         "--rate",
         "0",
         "--quiet",
+        "--jobs",
+        "8",
     ];
     let rows: Vec<Value> = serde_json::from_str(&ok(&run(
         &stub,
