@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(
     name = "cachescope",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("CACHESCOPE_COMMIT"), ")"),
     about = "Docker build cache analysis for AWS CodeBuild logs"
 )]
 pub struct Cli {

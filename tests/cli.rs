@@ -748,3 +748,27 @@ fn output_through_a_symlink_writes_its_target() {
     let written = std::fs::read_to_string(&target).unwrap();
     assert!(written.starts_with("invocation,"), "{written}");
 }
+
+/// `--version` names the version and the commit the binary was built from.
+#[test]
+fn version_names_the_commit() {
+    let out = run(&["--version"], None);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let rest = text
+        .trim()
+        .strip_prefix(&format!(
+            "cachescope {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .unwrap_or_else(|| panic!("{text}"));
+    let commit = rest.strip_suffix(')').unwrap().trim_end_matches("-dirty");
+    let in_git = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".git")
+        .exists();
+    if in_git {
+        assert_eq!(commit.len(), 12, "{text}");
+        assert!(commit.bytes().all(|b| b.is_ascii_hexdigit()), "{text}");
+    } else {
+        assert!(!commit.is_empty(), "{text}");
+    }
+}
