@@ -36,6 +36,12 @@ for arch in $archs; do
     exit 1
   fi
 
+  # The binary starts and analyzes a log, where it can run here.
+  if [ "$arch" = "$(uname -m)" ]; then
+    "$bin" --version
+    "$bin" build testdata/corpus/logs/020-codebuild-buildkit-pip-no-cache.log --format json > /dev/null
+  fi
+
   name="cachescope-$version-$arch-linux"
   stage="$(mktemp -d)/$name"
   mkdir -p "$stage"
