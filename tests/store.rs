@@ -279,11 +279,8 @@ fn damage_case(damage: &[Vec<u64>]) {
             );
         }
         assert!(again.builds.contains_key("new"), "seed {seed}");
-        for (key, b) in &first.builds {
-            if key.starts_with('k') && b.steps.height() > 0 {
-                assert_eq!(b.steps.height(), 2, "seed {seed}: {key}");
-            }
-        }
+        // (A flipped byte inside a data page can decode to other values: a damaged part's
+        // builds are not checked, only that nothing hangs, panics or is deleted.)
         // Every build whose parts were left alone is read whole.
         let whole = |name: &str| {
             ["builds", "steps"].iter().all(|t| {
