@@ -169,19 +169,7 @@ fn write_projects(args: &TrendArgs, projects: &[(String, Vec<TrendRow>)]) -> Res
     let bytes = match args.format {
         TrendFormat::Table => render::overview_table(&overview).into_bytes(),
         TrendFormat::Csv => crate::report::build::csv(&mut all)?,
-        TrendFormat::Json => {
-            let mut rows = Vec::new();
-            for (project, list) in projects {
-                for r in list {
-                    let mut v = serde_json::to_value(r)?;
-                    v["project"] = project.as_str().into();
-                    rows.push(v);
-                }
-            }
-            let mut out = serde_json::to_vec_pretty(&rows)?;
-            out.push(b'\n');
-            out
-        }
+        TrendFormat::Json => render::json_by_project(projects),
     };
     let mut out = Output::open(None)?;
     out.write_all(&bytes)?;

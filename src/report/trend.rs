@@ -184,6 +184,21 @@ pub fn overview_markdown(projects: &[ProjectOverview], dirs: &[(String, String)]
     out.into_bytes()
 }
 
+/// Several projects' rows as one JSON array, each row with its `project`.
+pub fn json_by_project(projects: &[(String, Vec<TrendRow>)]) -> Vec<u8> {
+    let rows: Vec<serde_json::Value> = (projects.iter())
+        .flat_map(|(project, rows)| rows.iter().map(move |r| (project, r)))
+        .map(|(project, r)| {
+            let mut v = serde_json::to_value(r).expect("trend rows always serialize");
+            v["project"] = project.as_str().into();
+            v
+        })
+        .collect();
+    let mut out = serde_json::to_vec_pretty(&rows).expect("JSON values always serialize");
+    out.push(b'\n');
+    out
+}
+
 /// The rows as one JSON array.
 pub fn json(rows: &[TrendRow]) -> Vec<u8> {
     let mut out = serde_json::to_vec_pretty(rows).expect("trend rows always serialize");

@@ -172,7 +172,8 @@ impl Store {
     /// once the builds are stored again), and temporary files an hour old are removed. Best
     /// effort: what cannot be read or moved stays.
     fn recover(&self) {
-        for (date_dir, file) in files_under(&self.root.join("steps")) {
+        let steps = self.root.join("steps");
+        for file in files_in(&steps) {
             let Some(name) = file.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
@@ -180,18 +181,14 @@ impl Store {
                 remove_if_stale_partial(&file);
                 continue;
             }
-            let Ok(rel) = date_dir.strip_prefix(self.root.join("steps")) else {
+            // `project=P/date=D/<part>`
+            let Ok(rel) = file.strip_prefix(&steps) else {
                 continue;
             };
-            let builds = self.root.join("builds").join(rel).join(name);
+            let builds = self.root.join("builds").join(rel);
             // (an error is not an absence: the part stays)
             if builds.try_exists().is_ok_and(|e| !e) {
-                let to = self
-                    .root
-                    .join("quarantine")
-                    .join("steps")
-                    .join(rel)
-                    .join(name);
+                let to = self.root.join("quarantine").join("steps").join(rel);
                 let moved = (to.parent().map_or(Ok(()), fs::create_dir_all))
                     .and_then(|()| fs::rename(&file, &to));
                 if moved.is_ok() {
@@ -204,7 +201,7 @@ impl Store {
                 }
             }
         }
-        for (_, file) in files_under(&self.root.join("builds")) {
+        for file in files_in(&self.root.join("builds")) {
             remove_if_stale_partial(&file);
         }
     }
@@ -475,21 +472,24 @@ impl Part {
 }
 
 /// A part this store writes: `part-<run>-<n>.parquet`.
-fn is_own_part(name: &str) -> bool {
+pub(crate) fn is_own_part(name: &str) -> bool {
     name.starts_with("part-") && name.ends_with(".parquet")
 }
 
-/// Every file two levels under `table` (`project=*/date=*/<file>`), with its folder.
-fn files_under(table: &Path) -> Vec<(PathBuf, PathBuf)> {
-    let dirs = |p: &Path| -> Vec<PathBuf> {
-        fs::read_dir(p)
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-            .unwrap_or_default()
-    };
+/// Every file under `dir`, at any depth (none if it cannot be read).
+fn files_in(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for project in dirs(table) {
-        for date in dirs(&project) {
-            out.extend(dirs(&date).into_iter().map(|f| (date.clone(), f)));
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for p in entries.flatten().map(|e| e.path()) {
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p);
+            }
         }
     }
     out

@@ -9,11 +9,13 @@
 //! other; where two parts hold one build, readers keep the newer, and `store compact` merges.
 //! No lock spans hosts: a host's runs still take the mirror's lock.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 
+use super::{files_in, is_own_part};
 use crate::source::aws::{causes, explain, Aws, AwsSettings};
 
 /// `s3://bucket[/prefix]`.
@@ -125,6 +127,7 @@ impl Remote {
         let mut fetched = 0;
         for folder in folders {
             let remote = self.list(folder)?;
+            let in_s3: HashSet<&Path> = remote.iter().map(|(r, _)| r.as_path()).collect();
             for (rel, size) in &remote {
                 let local = root.join(rel);
                 let same = std::fs::metadata(&local).is_ok_and(|m| m.len() as i64 == *size);
@@ -137,9 +140,8 @@ impl Remote {
                 let Ok(rel) = file.strip_prefix(root) else {
                     continue;
                 };
-                let ours = (file.file_name().and_then(|n| n.to_str()))
-                    .is_some_and(|n| n.starts_with("part-") && n.ends_with(".parquet"));
-                if ours && !remote.iter().any(|(r, _)| r == rel) {
+                let ours = (file.file_name().and_then(|n| n.to_str())).is_some_and(is_own_part);
+                if ours && !in_s3.contains(rel) {
                     let _ = std::fs::remove_file(&file);
                 }
             }
@@ -193,7 +195,7 @@ impl Remote {
     pub fn delete(&self, rel: &Path) -> Result<()> {
         let key = self.url.key(rel);
         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if !(name.starts_with("part-") && name.ends_with(".parquet")) {
+        if !is_own_part(name) {
             bail!("not deleting {key}: not a part this store writes");
         }
         self.run(async {
@@ -207,25 +209,6 @@ impl Remote {
             Ok(())
         })
     }
-}
-
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
